@@ -1,0 +1,45 @@
+// The one exception type of the engine. Bad input and impossible requests are
+// thrown as cwfx::Error carrying where it happened (file, row, column) and what
+// was expected; the CLI catches it and exits non-zero. Numerical outcomes
+// (non-convergence, dropped singletons, collinearity) are NOT errors: they are
+// reported in each algorithm's summary struct.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace cwfx {
+
+// Where a problem was found. Empty/negative members are omitted from messages.
+struct Location {
+  std::string file;
+  int64_t row = -1;  // 1-based data row (the header is not counted)
+  std::string column;
+};
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  Error(const Location& where, const std::string& message)
+      : std::runtime_error(Format(where, message)), where_(where) {}
+
+  const Location& where() const { return where_; }
+
+  // "file.csv, row 17, column 'age': expected a number, found 'abc'"
+  static std::string Format(const Location& where, const std::string& message);
+
+ private:
+  Location where_;
+};
+
+// Programmer errors (violated preconditions inside the engine) are assertions;
+// CWFX_CHECK stays on in release builds because these guard memory safety.
+[[noreturn]] void FailCheck(const char* expr, const char* file, int line, const std::string& msg);
+
+}  // namespace cwfx
+
+#define CWFX_CHECK(cond, msg)                                       \
+  do {                                                              \
+    if (!(cond)) ::cwfx::FailCheck(#cond, __FILE__, __LINE__, msg); \
+  } while (0)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds the release preset and
+# runs every test, then the same suite under AddressSanitizer+UBSan.
+#   tools/test.sh            release + asan
+#   tools/test.sh --quick    release only
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+jobs="$(nproc)"
+
+bash tools/setup.sh
+ctest --preset release
+
+if [ "${1:-}" != "--quick" ]; then
+  [ -f build/asan/CMakeCache.txt ] || cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$jobs"
+  ctest --preset asan
+fi
