@@ -1,0 +1,41 @@
+// cwfx: caseworker fixed effects from administrative registers.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "commands.h"
+#include "core/error.h"
+#include "core/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cwfx: caseworker (and citizen) fixed effects from administrative registers"};
+  app.set_version_flag("--version", cwfx::kEngineVersion);
+  app.require_subcommand(1);
+
+  std::vector<std::pair<CLI::App*, cwfx::cli::Action>> actions;
+  auto add = [&](cwfx::cli::Action (*adder)(CLI::App&)) {
+    const size_t before = app.get_subcommands({}).size();
+    cwfx::cli::Action action = adder(app);
+    auto subs = app.get_subcommands({});
+    if (subs.size() > before) actions.emplace_back(subs.back(), std::move(action));
+  };
+  add(&cwfx::cli::AddGenerateCommand);
+  add(&cwfx::cli::AddEstimateCommand);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    for (auto& [sub, action] : actions) {
+      if (sub->parsed()) return action();
+    }
+  } catch (const cwfx::Error& e) {
+    std::fprintf(stderr, "cwfx: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cwfx: unexpected error: %s\n", e.what());
+    return 3;
+  }
+  return 1;
+}
