@@ -6,11 +6,15 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace cwfx::cli {
 
 // Register the subcommand and return the action to run when it is selected.
 using Action = std::function<int()>;
+
+// The command line as typed, for the provenance attributes of result files.
+const std::string& CommandLine();
 
 Action AddGenerateCommand(CLI::App& app);
 Action AddEstimateCommand(CLI::App& app);

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -10,7 +11,17 @@
 #include "core/error.h"
 #include "core/version.h"
 
+namespace cwfx::cli {
+namespace {
+std::string g_command_line;
+}
+const std::string& CommandLine() { return g_command_line; }
+}  // namespace cwfx::cli
+
 int main(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) {
+    cwfx::cli::g_command_line += (i ? " " : "") + std::string(argv[i]);
+  }
   CLI::App app{"cwfx: caseworker (and citizen) fixed effects from administrative registers"};
   app.set_version_flag("--version", cwfx::kEngineVersion);
   app.require_subcommand(1);

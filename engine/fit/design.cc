@@ -1,0 +1,149 @@
+// Design construction: column extraction and validation, then the
+// identification steps of absorb/identify.h (recursive singleton removal,
+// components, largest component, dense re-coding).
+#include "fit/design.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/error.h"
+#include "table/id_coding.h"
+
+namespace cwfx::fit {
+
+Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignReport* report_out) {
+  const std::string& file = table.source();
+  if (spec.outcome.empty()) throw Error("design: no outcome column given");
+  for (size_t q = 0; q < spec.absorb.size(); ++q)
+    for (size_t p = 0; p < q; ++p)
+      if (spec.absorb[p] == spec.absorb[q]) throw Error(Location{file, -1, spec.absorb[q]}, "is absorbed twice");
+  const int64_t n_in = table.num_rows();
+  DesignReport rep;
+  rep.rows_in = n_in;
+
+  // Validation of every used column (throws naming file/row/column).
+  const std::span<const double> y_in = table.Numeric(spec.outcome);
+  std::vector<std::span<const double>> x_in;
+  for (const auto& name : spec.covariates) x_in.push_back(table.Numeric(name));
+  std::span<const double> w_in;
+  if (!spec.weights.empty()) {
+    w_in = table.Numeric(spec.weights);
+    for (int64_t i = 0; i < n_in; ++i)
+      if (!(w_in[i] > 0)) {
+        std::ostringstream os;
+        os << "weights must be positive, found " << w_in[i];
+        throw Error(Location{file, i + 1, spec.weights}, os.str());
+      }
+  }
+  std::vector<table::IdCoding> codings;
+  std::vector<absorb::Factor> full;
+  for (const auto& name : spec.absorb) {
+    codings.push_back(table::CodeIds(table, name));
+    full.push_back(absorb::Factor{name, codings.back().codes_n, codings.back().num_levels});
+    rep.levels_in_q.push_back(codings.back().num_levels);
+  }
+  table::IdCoding cluster;
+  if (!spec.cluster.empty()) cluster = table::CodeIds(table, spec.cluster);
+
+  std::vector<int64_t> rows;
+  if (spec.drop_singletons && !full.empty()) {
+    absorb::SingletonReport srep;
+    rows = absorb::KeptRows(absorb::FindNonSingletons(full, &srep));
+    rep.singletons_dropped = srep.dropped;
+    rep.singleton_rounds = srep.rounds;
+  } else {
+    rows.resize(static_cast<size_t>(n_in));
+    for (int64_t i = 0; i < n_in; ++i) rows[i] = i;
+  }
+  if (rows.empty()) {
+    std::ostringstream os;
+    os << "no observations left";
+    if (rep.singletons_dropped > 0)
+      os << " after removing " << rep.singletons_dropped << " singleton observation(s) of the absorbed factors in "
+         << rep.singleton_rounds << " round(s)";
+    os << " (" << n_in << " rows in " << (file.empty() ? std::string("the table") : file) << ")";
+    throw Error(os.str());
+  }
+
+  auto subset = [&](const std::vector<int64_t>& kept, std::vector<std::vector<int32_t>>* old_level_q) {
+    std::vector<absorb::Factor> fs;
+    old_level_q->clear();
+    for (const auto& f : full) {
+      absorb::SubsetResult s = absorb::SubsetFactor(f, kept);
+      fs.push_back(std::move(s.factor));
+      old_level_q->push_back(std::move(s.old_level_g));
+    }
+    return fs;
+  };
+  std::vector<std::vector<int32_t>> old_level_q;
+  std::vector<absorb::Factor> factors = subset(rows, &old_level_q);
+
+  if (spec.keep_largest_component && factors.size() >= 2) {
+    const absorb::Components comps = absorb::FindComponents(factors);
+    rep.components_before = comps.count;
+    if (comps.count > 1) {
+      const std::vector<uint8_t> keep = absorb::KeepLargestComponent(comps);
+      std::vector<int64_t> rows2;
+      for (size_t j = 0; j < rows.size(); ++j)
+        if (keep[j]) rows2.push_back(rows[j]);
+      rep.rows_dropped_component = static_cast<int64_t>(rows.size() - rows2.size());
+      rows = std::move(rows2);
+      factors = subset(rows, &old_level_q);
+    }
+  }
+
+  for (size_t q = 0; q < factors.size(); ++q) {
+    rep.levels_out_q.push_back(factors[q].num_levels);
+    if (factors[q].num_levels < 2) {
+      std::ostringstream os;
+      os << "the absorbed factor has a single level ('" << codings[q].labels[old_level_q[q][0]] << "')";
+      if (rep.singletons_dropped + rep.rows_dropped_component > 0) os << " after the sample restrictions";
+      os << "; absorbing it is the same as an intercept: remove it from the absorbed factors";
+      throw Error(Location{file, -1, spec.absorb[q]}, os.str());
+    }
+  }
+
+  const int64_t kept = static_cast<int64_t>(rows.size());
+  Design d;
+  d.source = file;
+  d.outcome_name = spec.outcome;
+  d.covariate_names = spec.covariates;
+  d.weights_name = spec.weights;
+  d.cluster_name = spec.cluster;
+  d.y_n.resize(kept);
+  d.X_nk.resize(kept, static_cast<Eigen::Index>(spec.covariates.size()));
+  if (!spec.weights.empty()) d.weights_n.resize(static_cast<size_t>(kept));
+  for (int64_t j = 0; j < kept; ++j) {
+    const int64_t i = rows[j];
+    d.y_n[j] = y_in[i];
+    for (size_t k = 0; k < x_in.size(); ++k) d.X_nk(j, static_cast<Eigen::Index>(k)) = x_in[k][i];
+    if (!spec.weights.empty()) d.weights_n[j] = w_in[i];
+  }
+  d.source_row_n = rows;
+  if (!spec.cluster.empty()) {
+    std::vector<int32_t> new_of_old(static_cast<size_t>(cluster.num_levels), -1);
+    for (int64_t i : rows) new_of_old[cluster.codes_n[i]] = 1;
+    for (int32_t g = 0; g < cluster.num_levels; ++g)
+      if (new_of_old[g] == 1) {
+        new_of_old[g] = d.num_clusters++;
+        d.cluster_labels.push_back(cluster.labels[g]);
+      }
+    d.cluster_n.reserve(static_cast<size_t>(kept));
+    for (int64_t i : rows) d.cluster_n.push_back(new_of_old[cluster.codes_n[i]]);
+  }
+  for (size_t q = 0; q < factors.size(); ++q) {
+    std::vector<std::string> labels;
+    labels.reserve(old_level_q[q].size());
+    for (int32_t old : old_level_q[q]) labels.push_back(codings[q].labels[old]);
+    d.level_labels_q.push_back(std::move(labels));
+  }
+  d.factors = std::move(factors);
+  if (!d.factors.empty()) d.components = absorb::FindComponents(d.factors);
+  if (rep.components_before == 0) rep.components_before = d.components.count;
+  rep.rows_out = kept;
+  d.report = rep;
+  if (report_out != nullptr) *report_out = rep;
+  return d;
+}
+
+}  // namespace cwfx::fit

@@ -1,0 +1,575 @@
+// Regression with absorbed fixed effects (see fit.h for every formula and
+// convention). Flow: absorb [y X] once -> sequential pivoted Cholesky on the
+// absorbed normal equations (collinearity) -> beta, residuals -> vcov -> R2
+// (and the refit without one factor) -> fixed-effect recovery (CHOLMOD and/or
+// sweeps), normalisation, standard errors of the first factor.
+#include "fit/fit.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include "core/error.h"
+#include "solve/fixed_effect_solver.h"
+
+namespace cwfx::fit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// ------------------------------------------------ Student t (own code)
+// Regularised incomplete beta I_x(a, b) by its continued fraction (modified
+// Lentz), the standard route for the t distribution function.
+double BetaContinuedFraction(double a, double b, double x) {
+  constexpr int kMaxIt = 500;
+  constexpr double kEps = 1e-16, kTiny = 1e-300;
+  const double qab = a + b, qap = a + 1, qam = a - 1;
+  double c = 1, d = 1 - qab * x / qap;
+  if (std::abs(d) < kTiny) d = kTiny;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= kMaxIt; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (std::abs(d) < kTiny) d = kTiny;
+    c = 1 + aa / c;
+    if (std::abs(c) < kTiny) c = kTiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (std::abs(d) < kTiny) d = kTiny;
+    c = 1 + aa / c;
+    if (std::abs(c) < kTiny) c = kTiny;
+    d = 1 / d;
+    const double del = d * c;
+    h *= del;
+    if (std::abs(del - 1) < kEps) break;
+  }
+  return h;
+}
+
+double RegularisedBeta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  const double bt = std::exp(lbt);
+  if (x < (a + 1) / (a + b + 2)) return bt * BetaContinuedFraction(a, b, x) / a;
+  return 1 - bt * BetaContinuedFraction(b, a, 1 - x) / b;
+}
+
+// ------------------------------------------------ the absorbed regression
+struct CoreFit {
+  std::vector<int> kept;        // indices of kept covariates
+  std::vector<int> dropped;
+  Eigen::VectorXd beta;
+  Eigen::MatrixXd h;            // (X~'WX~)^-1, kept x kept
+  Eigen::MatrixXd xt;           // absorbed kept covariates, n x k
+  Eigen::VectorXd yt;           // absorbed outcome
+  Eigen::VectorXd e;            // residuals
+  double rss = 0;
+  absorb::AbsorbSummary summary;
+  bool direct = false;
+};
+
+std::vector<solve::FactorCodes> Views(const std::vector<absorb::Factor>& factors) {
+  std::vector<solve::FactorCodes> v;
+  for (const auto& f : factors) v.push_back({f.codes_n, f.num_levels});
+  return v;
+}
+
+double WeightedCentredSS(const Eigen::Ref<const Eigen::VectorXd>& x, const std::vector<double>& w) {
+  if (w.empty()) return (x.array() - x.mean()).square().sum();
+  const Eigen::Map<const Eigen::VectorXd> wv(w.data(), static_cast<Eigen::Index>(w.size()));
+  const double mean = wv.dot(x) / wv.sum();
+  return (wv.array() * (x.array() - mean).square()).sum();
+}
+
+CoreFit AbsorbAndSolve(const std::vector<absorb::Factor>& factors, const std::vector<double>& w,
+                       const Eigen::VectorXd& y, const Eigen::MatrixXd& x, const FitOptions& opt,
+                       const parallel::Context& ctx, const solve::FixedEffectSolver* solver) {
+  const int64_t n = y.size();
+  const int k = static_cast<int>(x.cols());
+  CoreFit cf;
+  Eigen::MatrixXd z(n, k + 1);
+  z.col(0) = y;
+  z.rightCols(k) = x;
+  if (opt.absorb_method == AbsorbMethod::kDirect && solver != nullptr && solver->ok()) {
+    solver->Absorb(z);
+    cf.direct = true;
+    cf.summary.columns.assign(static_cast<size_t>(k + 1), absorb::ColumnConvergence{0, 0.0, true});
+  } else {
+    absorb::Absorber absorber(factors, w, opt.absorb);
+    cf.summary = absorber.Absorb(z, ctx);
+  }
+  cf.yt = z.col(0);
+  const Eigen::Map<const Eigen::VectorXd> wv(w.data(), static_cast<Eigen::Index>(w.size()));
+  Eigen::MatrixXd xt_all = z.rightCols(k);
+  Eigen::MatrixXd a;
+  Eigen::VectorXd b;
+  if (w.empty()) {
+    a = xt_all.transpose() * xt_all;
+    b = xt_all.transpose() * cf.yt;
+  } else {
+    const Eigen::MatrixXd wx = wv.asDiagonal() * xt_all;
+    a = wx.transpose() * xt_all;
+    b = wx.transpose() * cf.yt;
+  }
+  // Sequential pivoted Cholesky in the given order.
+  Eigen::MatrixXd lk(k, k);
+  lk.setZero();
+  for (int j = 0; j < k; ++j) {
+    const int m = static_cast<int>(cf.kept.size());
+    Eigen::VectorXd col(m);
+    for (int i = 0; i < m; ++i) col[i] = a(cf.kept[i], j);
+    Eigen::VectorXd l = m > 0 ? Eigen::VectorXd(lk.topLeftCorner(m, m).triangularView<Eigen::Lower>().solve(col))
+                              : Eigen::VectorXd();
+    const double d = a(j, j) - (m > 0 ? l.squaredNorm() : 0.0);
+    const double ss_raw = WeightedCentredSS(x.col(j), w);
+    if (ss_raw > 0 && d > opt.collinearity_tolerance * ss_raw) {
+      if (m > 0) lk.row(m).head(m) = l.transpose();
+      lk(m, m) = std::sqrt(d);
+      cf.kept.push_back(j);
+    } else {
+      cf.dropped.push_back(j);
+    }
+  }
+  const int kk = static_cast<int>(cf.kept.size());
+  cf.xt.resize(n, kk);
+  Eigen::VectorXd bk(kk);
+  for (int i = 0; i < kk; ++i) {
+    cf.xt.col(i) = xt_all.col(cf.kept[i]);
+    bk[i] = b[cf.kept[i]];
+  }
+  xt_all.resize(0, 0);
+  const auto lt = lk.topLeftCorner(kk, kk).triangularView<Eigen::Lower>();
+  Eigen::MatrixXd linv = lt.solve(Eigen::MatrixXd::Identity(kk, kk));
+  cf.h = linv.transpose() * linv;
+  cf.beta = cf.h * bk;
+  cf.e = cf.yt - cf.xt * cf.beta;
+  cf.rss = w.empty() ? cf.e.squaredNorm() : (wv.array() * cf.e.array().square()).sum();
+  return cf;
+}
+
+bool NestedIn(const absorb::Factor& f, const std::vector<int32_t>& cluster_n) {
+  std::vector<int32_t> cl(static_cast<size_t>(f.num_levels), -1);
+  for (size_t i = 0; i < cluster_n.size(); ++i) {
+    int32_t& c = cl[f.codes_n[i]];
+    if (c < 0) c = cluster_n[i];
+    else if (c != cluster_n[i]) return false;
+  }
+  return true;
+}
+
+std::string Fmt(double v, int prec = 4) {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(prec);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+const char* VcovName(VcovType v) {
+  switch (v) {
+    case VcovType::kIid: return "iid";
+    case VcovType::kHC1: return "HC1";
+    case VcovType::kCluster: return "cluster";
+  }
+  return "?";
+}
+
+void FitOptions::Validate() const {
+  if (!(collinearity_tolerance > 0 && collinearity_tolerance < 1))
+    throw Error("fit options: collinearity_tolerance must be in (0, 1)");
+  if (!(absorb.tolerance > 0)) throw Error("fit options: absorb tolerance must be positive");
+  if (absorb.max_iterations < 1) throw Error("fit options: absorb max_iterations must be >= 1");
+  if (max_levels_for_std_errors < 0) throw Error("fit options: max_levels_for_std_errors must be >= 0");
+}
+
+double StudentTwoSidedP(double t, double dof) {
+  if (!std::isfinite(t)) return std::isnan(t) ? std::numeric_limits<double>::quiet_NaN() : 0.0;
+  if (!(dof > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return RegularisedBeta(dof / 2, 0.5, dof / (dof + t * t));
+}
+
+FitResult Fit(const Design& design, const FitOptions& options, const parallel::Context& ctx) {
+  const auto t_start = Clock::now();
+  options.Validate();
+  FitResult r;
+  const int64_t n = design.num_obs();
+  const int k_in = design.num_covariates();
+  const std::vector<double>& w = design.weights_n;
+  const Eigen::Map<const Eigen::VectorXd> wv(w.data(), static_cast<Eigen::Index>(w.size()));
+  if (n == 0) throw Error("fit: the design has no observations");
+  if (options.vcov == VcovType::kCluster) {
+    if (design.cluster_n.empty()) throw Error("fit: cluster-robust variance requested but the design has no cluster variable");
+    if (design.num_clusters < 2)
+      throw Error(Location{design.source, -1, design.cluster_name}, "cluster-robust variance needs at least 2 clusters");
+  }
+  const int num_q = static_cast<int>(design.factors.size());
+  // Components as stated in the design; recomputed if the caller left them empty.
+  const absorb::Components comps_local =
+      num_q > 0 && design.components.of_level_q.size() != static_cast<size_t>(num_q)
+          ? absorb::FindComponents(design.factors)
+          : absorb::Components{};
+  const absorb::Components& comps = comps_local.of_level_q.empty() ? design.components : comps_local;
+  if (!options.r2_without_factor.empty()) {
+    bool found = false;
+    for (const auto& f : design.factors) found = found || f.name == options.r2_without_factor;
+    if (!found) throw Error("fit: r2_without_factor '" + options.r2_without_factor + "' is not an absorbed factor");
+  }
+
+  // Factors actually absorbed (an intercept when there is none).
+  std::vector<absorb::Factor> factors = design.factors;
+  if (factors.empty()) factors.push_back(absorb::Factor{"(intercept)", std::vector<int32_t>(static_cast<size_t>(n), 0), 1});
+
+  r.outcome_name = design.outcome_name;
+  r.n = n;
+  r.vcov_type = options.vcov;
+  r.cluster_name = design.cluster_name;
+  r.num_clusters = design.num_clusters;
+  r.design_report = design.report;
+  r.num_components = comps.count;
+  r.sum_weights = w.empty() ? static_cast<double>(n) : wv.sum();
+  for (const auto& f : design.factors) {
+    r.factor_names.push_back(f.name);
+    r.factor_levels_q.push_back(f.num_levels);
+  }
+
+  // The direct solver, when it can serve (1-2 real factors).
+  std::optional<solve::FixedEffectSolver> solver;
+  const bool need_solver = num_q >= 1 && num_q <= 2 &&
+                           (options.absorb_method == AbsorbMethod::kDirect ||
+                            (options.recover_fixed_effects &&
+                             (options.recovery == FeRecovery::kCholmod || options.compare_recoveries ||
+                              options.fixed_effect_std_errors)));
+  if (need_solver) {
+    const auto views = Views(design.factors);
+    solver.emplace(views, std::span<const double>(w));
+    r.solver_report = solver->summary().BriefReport();
+    if (!solver->ok()) r.warnings.push_back("direct solver unavailable (" + solver->summary().message + "); using sweeps");
+  }
+  if (options.absorb_method == AbsorbMethod::kDirect && num_q > 2)
+    r.warnings.push_back("direct absorption needs 1 or 2 factors; used iterative absorption");
+
+  // ---- absorb + solve
+  auto t0 = Clock::now();
+  CoreFit cf = AbsorbAndSolve(factors, w, design.y_n, design.X_nk, options, ctx, solver ? &*solver : nullptr);
+  r.seconds_absorb = Seconds(t0);
+  r.absorb_method = cf.direct ? "direct" : "iterative";
+  r.absorb_summary = cf.summary;
+  {
+    std::vector<std::string> names{design.outcome_name};
+    names.insert(names.end(), design.covariate_names.begin(), design.covariate_names.end());
+    if (!cf.summary.AllConverged()) {
+      std::istringstream lines(cf.summary.BriefReport(names));
+      for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) r.warnings.push_back(line);
+    }
+  }
+  for (int j : cf.dropped) r.dropped_collinear.push_back(design.covariate_names[j]);
+  if (k_in > 0 && cf.kept.empty())
+    throw Error("fit: all covariates are collinear with the fixed effects (or constant): " + [&] {
+      std::string s;
+      for (size_t i = 0; i < r.dropped_collinear.size(); ++i) s += (i ? ", " : "") + r.dropped_collinear[i];
+      return s;
+    }());
+  if (!r.dropped_collinear.empty()) {
+    std::string s;
+    for (size_t i = 0; i < r.dropped_collinear.size(); ++i) s += (i ? ", " : "") + r.dropped_collinear[i];
+    r.warnings.push_back("dropped collinear covariate(s): " + s);
+  }
+  const int kk = static_cast<int>(cf.kept.size());
+  for (int j : cf.kept) r.covariate_names.push_back(design.covariate_names[j]);
+  r.coef_k = cf.beta;
+
+  // ---- degrees of freedom
+  if (num_q == 0) {
+    r.absorbed_dof = 1;
+    r.absorbed_dof_rule = "intercept only";
+  } else {
+    const absorb::DofReport dof = absorb::AbsorbedDof(design.factors, comps);
+    r.absorbed_dof = dof.absorbed;
+    r.absorbed_dof_exact = dof.exact;
+    r.absorbed_dof_rule = dof.rule;
+    if (!dof.exact) r.warnings.push_back("absorbed degrees of freedom are an upper bound (3+ factors): " + dof.rule);
+  }
+  r.dof_k = kk + r.absorbed_dof;
+  r.residual_dof = n - r.dof_k;
+  if (r.residual_dof <= 0)
+    throw Error("fit: no residual degrees of freedom (n = " + std::to_string(n) + ", parameters K = " +
+                std::to_string(r.dof_k) + ")");
+  r.rss = cf.rss;
+  r.sigma2 = cf.rss / static_cast<double>(r.residual_dof);
+
+  // ---- vcov
+  const double nd = static_cast<double>(n);
+  if (kk > 0) {
+    if (options.vcov == VcovType::kIid) {
+      r.vcov_kk = r.sigma2 * cf.h;
+      r.t_dof = static_cast<double>(r.residual_dof);
+    } else if (options.vcov == VcovType::kHC1) {
+      Eigen::VectorXd s = cf.e;
+      if (!w.empty()) s.array() *= wv.array();
+      const Eigen::MatrixXd sx = s.asDiagonal() * cf.xt;
+      const Eigen::MatrixXd meat = sx.transpose() * sx;
+      r.vcov_kk = nd / static_cast<double>(r.residual_dof) * (cf.h * meat * cf.h);
+      r.t_dof = static_cast<double>(r.residual_dof);
+    } else {
+      const int32_t g = design.num_clusters;
+      Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(g, kk);
+      for (int64_t i = 0; i < n; ++i) {
+        const double s = cf.e[i] * (w.empty() ? 1.0 : w[i]);
+        scores.row(design.cluster_n[i]) += s * cf.xt.row(i);
+      }
+      const Eigen::MatrixXd meat = scores.transpose() * scores;
+      int64_t nested_levels = 0;
+      for (const auto& f : design.factors)
+        if (NestedIn(f, design.cluster_n)) nested_levels += f.num_levels - 1;
+      r.dof_cluster_k = std::max<int64_t>(kk + 1, r.dof_k - nested_levels);
+      const double adj = static_cast<double>(g) / (g - 1.0) * (nd - 1) / (nd - static_cast<double>(r.dof_cluster_k));
+      r.vcov_kk = adj * (cf.h * meat * cf.h);
+      r.t_dof = g - 1.0;
+    }
+    r.std_error_k = r.vcov_kk.diagonal().cwiseMax(0.0).cwiseSqrt();
+    r.t_k = r.coef_k.cwiseQuotient(r.std_error_k);
+    r.p_k.resize(kk);
+    for (int j = 0; j < kk; ++j) r.p_k[j] = StudentTwoSidedP(r.t_k[j], r.t_dof);
+  }
+
+  // ---- R2
+  {
+    const Eigen::VectorXd& y = design.y_n;
+    if (w.empty()) {
+      r.tss = (y.array() - y.mean()).square().sum();
+      r.tss_within = cf.yt.squaredNorm();
+    } else {
+      const double ybar = wv.dot(y) / wv.sum();
+      r.tss = (wv.array() * (y.array() - ybar).square()).sum();
+      r.tss_within = (wv.array() * cf.yt.array().square()).sum();
+    }
+    r.r2 = r.tss > 0 ? 1 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
+    r.adj_r2 = r.tss > 0 ? 1 - (r.rss / static_cast<double>(r.residual_dof)) / (r.tss / (nd - 1))
+                         : std::numeric_limits<double>::quiet_NaN();
+    r.within_r2 = r.tss_within > 0 ? 1 - r.rss / r.tss_within : std::numeric_limits<double>::quiet_NaN();
+  }
+  if (!options.r2_without_factor.empty()) {
+    r.r2_without_factor = options.r2_without_factor;
+    std::vector<absorb::Factor> rest;
+    for (const auto& f : design.factors)
+      if (f.name != options.r2_without_factor) rest.push_back(f);
+    if (rest.empty()) rest.push_back(absorb::Factor{"(intercept)", std::vector<int32_t>(static_cast<size_t>(n), 0), 1});
+    std::optional<solve::FixedEffectSolver> rest_solver;
+    if (options.absorb_method == AbsorbMethod::kDirect && rest.size() <= 2) {
+      const auto views = Views(rest);
+      rest_solver.emplace(views, std::span<const double>(w));
+    }
+    CoreFit rf = AbsorbAndSolve(rest, w, design.y_n, design.X_nk, options, ctx, rest_solver ? &*rest_solver : nullptr);
+    if (!rf.summary.AllConverged())
+      r.warnings.push_back("refit without '" + options.r2_without_factor + "': absorption did not converge");
+    r.r2_without = r.tss > 0 ? 1 - rf.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
+  }
+
+  // ---- fixed effects
+  if (options.recover_fixed_effects && num_q >= 1) {
+    t0 = Clock::now();
+    Eigen::MatrixXd xk(n, kk);
+    for (int i = 0; i < kk; ++i) xk.col(i) = design.X_nk.col(cf.kept[i]);
+    const Eigen::VectorXd fe_n = design.y_n - xk * cf.beta - cf.e;
+    const std::span<const double> fe_span(fe_n.data(), static_cast<size_t>(n));
+    const bool can_cholmod = solver && solver->ok();
+    std::vector<Eigen::VectorXd> eff_cholmod, eff_sweeps;
+    if (can_cholmod && (options.recovery == FeRecovery::kCholmod || options.compare_recoveries)) {
+      eff_cholmod = solver->Recover(fe_span);
+      absorb::NormaliseEffects(eff_cholmod, design.factors, comps, options.normalisation);
+    }
+    const bool want_sweeps = options.recovery == FeRecovery::kSweeps || options.compare_recoveries || !can_cholmod;
+    if (want_sweeps) {
+      absorb::Absorber absorber(design.factors, w, options.absorb);
+      absorb::Absorber::Recovered rec = absorber.RecoverEffects(fe_span, ctx);
+      r.sweep_recovery = rec.convergence;
+      if (!rec.convergence.converged)
+        r.warnings.push_back("fixed-effect recovery by sweeps did not converge after " +
+                             std::to_string(rec.convergence.iterations) + " iterations (criterion " +
+                             Fmt(rec.convergence.criterion, 10) + ")");
+      eff_sweeps = std::move(rec.effects_q);
+      absorb::NormaliseEffects(eff_sweeps, design.factors, comps, options.normalisation);
+    }
+    if (options.recovery == FeRecovery::kCholmod && !can_cholmod && num_q > 2)
+      r.warnings.push_back("CHOLMOD recovery needs 1 or 2 factors; effects recovered by sweeps");
+    const bool use_cholmod = !eff_cholmod.empty() && (options.recovery == FeRecovery::kCholmod || eff_sweeps.empty());
+    r.fe_recovery = use_cholmod ? "cholmod" : "sweeps";
+    if (!eff_cholmod.empty() && !eff_sweeps.empty()) {
+      r.recovery_max_abs_diff = 0;
+      for (int q = 0; q < num_q; ++q)
+        r.recovery_max_abs_diff =
+            std::max(r.recovery_max_abs_diff, (eff_cholmod[q] - eff_sweeps[q]).cwiseAbs().maxCoeff());
+    }
+    const std::vector<Eigen::VectorXd>& eff = use_cholmod ? eff_cholmod : eff_sweeps;
+    switch (options.normalisation) {
+      case absorb::Normalisation::kNone: r.fe_normalisation = "none (as recovered)"; break;
+      case absorb::Normalisation::kFirstFactorMeanZero:
+        r.fe_normalisation = num_q == 1 ? "none needed (one factor: effects include the intercept)"
+                                        : "first factor mean zero over the observations of each connected component; "
+                                          "second factor carries the component's level";
+        break;
+      case absorb::Normalisation::kFirstFactorReference:
+        r.fe_normalisation = num_q == 1 ? "none needed (one factor: effects include the intercept)"
+                                        : "first factor's smallest code in each component is the reference (0)";
+        break;
+    }
+    for (int q = 0; q < num_q; ++q) {
+      FixedEffectEstimates fe;
+      fe.name = design.factors[q].name;
+      fe.labels = q < static_cast<int>(design.level_labels_q.size()) ? design.level_labels_q[q]
+                                                                       : std::vector<std::string>{};
+      fe.effect_g = eff[q];
+      fe.n_obs_g.assign(static_cast<size_t>(design.factors[q].num_levels), 0);
+      for (int32_t c : design.factors[q].codes_n) ++fe.n_obs_g[c];
+      fe.component_g = comps.of_level_q[q];
+      r.fixed_effects.push_back(std::move(fe));
+    }
+    r.seconds_recover = Seconds(t0);
+
+    // ---- standard errors of the first factor's effects
+    if (options.fixed_effect_std_errors) {
+      t0 = Clock::now();
+      const int32_t g0 = design.factors[0].num_levels;
+      if (num_q > 2) {
+        r.warnings.push_back("standard errors of the fixed effects need 1 or 2 factors; skipped");
+      } else if (!can_cholmod) {
+        r.warnings.push_back("standard errors of the fixed effects need the direct solver; skipped");
+      } else if (g0 > options.max_levels_for_std_errors) {
+        r.warnings.push_back("standard errors of the fixed effects skipped: " + std::to_string(g0) +
+                             " levels exceed max_levels_for_std_errors");
+      } else if (options.normalisation == absorb::Normalisation::kNone && num_q == 2) {
+        r.warnings.push_back("standard errors of the fixed effects need a normalisation; skipped");
+      } else {
+        const Eigen::MatrixXd v_beta = r.sigma2 * cf.h;
+        Eigen::MatrixXd gm = Eigen::MatrixXd::Zero(g0, kk);
+        if (kk > 0) gm = solver->RecoverMany(xk)[0];
+        Eigen::VectorXd diag_n(g0);
+        if (num_q == 1) {
+          Eigen::VectorXd d = Eigen::VectorXd::Zero(g0);
+          for (int64_t i = 0; i < n; ++i) d[design.factors[0].codes_n[i]] += w.empty() ? 1.0 : w[i];
+          diag_n = d.cwiseInverse();
+        } else {
+          // Columns of [N^-]_00 in blocks. When factor 0 carries the reduced
+          // Laplacian, [N^-]_00 is the grounded inverse of L itself (no pass
+          // over the eliminated side).
+          const bool reduced0 = solver->summary().reduced_factor == 0;
+          const int32_t g1 = design.factors[1].num_levels;
+          const int32_t block = reduced0 ? 256 : 64;
+          for (int32_t lo = 0; lo < g0; lo += block) {
+            const int32_t b = std::min(block, g0 - lo);
+            Eigen::MatrixXd s0 = Eigen::MatrixXd::Zero(g0, b);
+            for (int32_t j = 0; j < b; ++j) s0(lo + j, j) = 1.0;
+            const Eigen::MatrixXd col = reduced0 ? solver->SolveReduced(std::move(s0))
+                                                 : solver->SolveLevelSums({s0, Eigen::MatrixXd::Zero(g1, b)})[0];
+            for (int32_t j = 0; j < b; ++j) diag_n[lo + j] = col(lo + j, j);
+          }
+        }
+        Eigen::VectorXd var(g0);
+        for (int32_t j = 0; j < g0; ++j)
+          var[j] = r.sigma2 * diag_n[j] + (kk > 0 ? double(gm.row(j) * v_beta * gm.row(j).transpose()) : 0.0);
+        if (num_q == 2) {
+          // Contrast vectors u_c of the normalisation (one column per component).
+          const int32_t nc = comps.count;
+          const auto& comp = comps.of_level_q[0];
+          Eigen::MatrixXd u = Eigen::MatrixXd::Zero(g0, nc);
+          const auto& nobs = r.fixed_effects[0].n_obs_g;
+          if (options.normalisation == absorb::Normalisation::kFirstFactorMeanZero) {
+            for (int32_t g = 0; g < g0; ++g)
+              u(g, comp[g]) = static_cast<double>(nobs[g]) /
+                              static_cast<double>(comps.obs_per_component[comp[g]]);
+          } else {  // reference: smallest code of each component
+            std::vector<int32_t> ref(static_cast<size_t>(nc), -1);
+            for (int32_t g = 0; g < g0; ++g)
+              if (ref[comp[g]] < 0) ref[comp[g]] = g;
+            for (int32_t c = 0; c < nc; ++c) u(ref[c], c) = 1.0;
+          }
+          const int32_t g1 = design.factors[1].num_levels;
+          const Eigen::MatrixXd nu = solver->summary().reduced_factor == 0
+                                         ? solver->SolveReduced(u)
+                                         : solver->SolveLevelSums({u, Eigen::MatrixXd::Zero(g1, nc)})[0];
+          Eigen::MatrixXd sigma_u = r.sigma2 * nu;
+          if (kk > 0) sigma_u += gm * (v_beta * (gm.transpose() * u));
+          const Eigen::VectorXd utsu = (u.transpose() * sigma_u).diagonal();
+          for (int32_t j = 0; j < g0; ++j) var[j] += -2 * sigma_u(j, comp[j]) + utsu[comp[j]];
+        }
+        r.fixed_effects[0].std_error_g = var.cwiseMax(0.0).cwiseSqrt();
+      }
+      r.seconds_std_errors = Seconds(t0);
+    }
+  }
+  if (options.keep_residuals) r.residual_n = std::move(cf.e);
+  r.seconds_total = Seconds(t_start);
+  return r;
+}
+
+std::string FormatRegressionTable(const FitResult& r) {
+  std::ostringstream os;
+  const auto rule = std::string(72, '-');
+  os << "Dependent variable: " << r.outcome_name << "\n";
+  os << "Observations: " << r.n;
+  if (r.design_report.singletons_dropped > 0) os << " (" << r.design_report.singletons_dropped << " singletons dropped)";
+  if (r.design_report.rows_dropped_component > 0)
+    os << " (" << r.design_report.rows_dropped_component << " rows outside the largest component dropped)";
+  os << "\n";
+  os << "Standard errors: " << VcovName(r.vcov_type);
+  if (r.vcov_type == VcovType::kCluster) os << " by " << r.cluster_name << " (" << r.num_clusters << " clusters)";
+  os << "\n" << rule << "\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-24s %12s %12s %9s %9s\n", "", "Estimate", "Std. Error", "t value", "Pr(>|t|)");
+  os << line;
+  for (Eigen::Index j = 0; j < r.coef_k.size(); ++j) {
+    const double p = r.p_k[j];
+    const char* stars = p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
+    std::string name = r.covariate_names[static_cast<size_t>(j)];
+    if (name.size() > 24) name = name.substr(0, 21) + "...";
+    std::snprintf(line, sizeof line, "%-24s %12.6g %12.6g %9.3f %9.3g %s\n", name.c_str(), r.coef_k[j],
+                  r.std_error_k[j], r.t_k[j], p, stars);
+    os << line;
+  }
+  if (r.coef_k.size() == 0) os << "(no covariates)\n";
+  os << "---\nSignif. codes: 0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1\n" << rule << "\n";
+  if (!r.dropped_collinear.empty()) {
+    os << "Dropped (collinear):";
+    for (const auto& d : r.dropped_collinear) os << " " << d;
+    os << "\n";
+  }
+  os << "Fixed effects:";
+  if (r.factor_names.empty()) os << " none (intercept)";
+  for (size_t q = 0; q < r.factor_names.size(); ++q) os << " " << r.factor_names[q] << " (" << r.factor_levels_q[q] << ")";
+  os << "\n";
+  if (r.factor_names.size() >= 2) os << "Connected components: " << r.num_components << "\n";
+  os << "Absorbed dof: " << r.absorbed_dof << (r.absorbed_dof_exact ? " (exact)" : " (upper bound)")
+     << "; K = " << r.dof_k << "; residual dof = " << r.residual_dof;
+  if (r.vcov_type == VcovType::kCluster) os << "; K (cluster, nested FE excluded) = " << r.dof_cluster_k;
+  os << "\n";
+  os << "RMSE: " << Fmt(std::sqrt(r.rss / static_cast<double>(r.n)), 6) << "   sigma: " << Fmt(std::sqrt(r.sigma2), 6)
+     << "\n";
+  os << "R2: " << Fmt(r.r2, 5) << "   Adj. R2: " << Fmt(r.adj_r2, 5) << "   Within R2: " << Fmt(r.within_r2, 5) << "\n";
+  if (!r.r2_without_factor.empty())
+    os << "R2 without " << r.r2_without_factor << ": " << Fmt(r.r2_without, 5) << "\n";
+  os << "Absorption: " << r.absorb_method << "; " << r.absorb_summary.BriefReport() << "\n";
+  if (!r.fe_recovery.empty()) {
+    os << "Fixed effects recovered by " << r.fe_recovery << "; normalisation: " << r.fe_normalisation << "\n";
+    if (r.recovery_max_abs_diff >= 0)
+      os << "Cross-check CHOLMOD vs sweeps: max |difference| = " << r.recovery_max_abs_diff << "\n";
+  }
+  if (!r.warnings.empty()) {
+    os << rule << "\nWarnings:\n";
+    for (const auto& wmsg : r.warnings) os << "  - " << wmsg << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace cwfx::fit

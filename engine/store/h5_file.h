@@ -1,0 +1,146 @@
+// A small, exception-safe HDF5 file: the only way the engine touches HDF5.
+//
+// Only store/*.cc include hdf5.h; HDF5 handles appear here as plain int64_t
+// (hid_t is int64_t since HDF5 1.10). HDF5's automatic error printing is
+// switched off; every failing HDF5 call becomes a cwfx::Error naming the file
+// and the object path, with the innermost message from HDF5's error stack.
+//
+// Datasets: 1-D double / int64 / int32 / string arrays and 2-D double
+// matrices. Arrays longer than one chunk are chunked and compressed (shuffle +
+// deflate); short ones are contiguous. Strings are UTF-8, fixed length by
+// default. Readers convert between numeric storage types, and read both
+// variable- and fixed-length strings (as written by h5py, pandas, R).
+//
+// Files are created in the HDF5 1.10 object format (readable by HDF5 >= 1.10,
+// h5py, R hdf5r): all of its metadata, chunk indexes included, carries
+// checksums, so a damaged file we wrote fails with an Error instead of being
+// misread. Files from other tools are read as they are; HDF5 1.10 is not
+// hardened against damaged files in the older format.
+//
+// HDF5 (serial build) is not thread-safe: use one H5File from one thread at a
+// time, and do not use two H5Files concurrently.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace cwfx::store {
+
+struct H5WriteOptions {
+  // Elements per chunk for 1-D arrays (rows per chunk for matrices); arrays no
+  // longer than this are written contiguous and uncompressed.
+  int64_t chunk_elements = int64_t{1} << 16;
+  // zlib level 0-9; 0 disables compression. Shuffle is applied with deflate.
+  int deflate_level = 4;
+  // Store strings fixed-length (NUL-padded to the longest value) rather than
+  // variable-length. Fixed-length strings live in the dataset's own
+  // (checksummed, compressed) chunks; variable-length ones live in HDF5's
+  // global heap, which has no checksum and which HDF5 1.10 reads unsafely
+  // when the file is damaged. Either way a string ends at its first NUL byte.
+  bool fixed_length_strings = true;
+};
+
+struct H5CreateOptions {
+  // Write to "<path>.tmp" and rename onto <path> only in Close(); a file
+  // destroyed without Close() (exception, full disk) is removed and any
+  // previous <path> survives intact.
+  bool atomic = true;
+};
+
+// A row-major matrix read back from a 2-D dataset.
+struct H5Matrix {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<double> values_rc;  // values_rc[r * cols + c]
+};
+
+class H5File {
+ public:
+  // Creates (truncating any existing file). Throws cwfx::Error naming the file.
+  static H5File Create(const std::string& path, const H5CreateOptions& options = {});
+  // Opens an existing file. Throws cwfx::Error if it is missing or not HDF5.
+  static H5File OpenReadOnly(const std::string& path);
+  static H5File OpenReadWrite(const std::string& path);
+
+  H5File(H5File&& other) noexcept;
+  H5File& operator=(H5File&& other) noexcept;
+  H5File(const H5File&) = delete;
+  H5File& operator=(const H5File&) = delete;
+  // Closes without throwing; an uncommitted atomic file is discarded.
+  ~H5File();
+
+  // Flushes and closes (and, for atomic files, renames into place). Throws
+  // cwfx::Error if any of that fails, e.g. on a full disk. Idempotent.
+  void Close();
+
+  // The path the user asked for (not the temporary one).
+  const std::string& path() const { return path_; }
+  bool writable() const { return writable_; }
+
+  // Object paths are absolute or relative to the root: "/a/b", "a/b".
+  bool Exists(const std::string& object_path) const;
+  bool IsGroup(const std::string& object_path) const;
+  // Creates the group and any missing parents; an existing group is fine.
+  void CreateGroup(const std::string& group_path);
+  // Names of the group's direct children, sorted by name.
+  std::vector<std::string> List(const std::string& group_path) const;
+
+  // 1-D writers create missing parent groups; an existing object at the path
+  // is an error.
+  void WriteDoubles(const std::string& path, std::span<const double> values,
+                    const H5WriteOptions& options = {});
+  void WriteInt64(const std::string& path, std::span<const int64_t> values,
+                  const H5WriteOptions& options = {});
+  void WriteInt32(const std::string& path, std::span<const int32_t> values,
+                  const H5WriteOptions& options = {});
+  void WriteStrings(const std::string& path, std::span<const std::string> values,
+                    const H5WriteOptions& options = {});
+  // values_rc is row-major, rows * cols long.
+  void WriteMatrix(const std::string& path, std::span<const double> values_rc, int64_t rows, int64_t cols,
+                   const H5WriteOptions& options = {});
+
+  // Kind of a dataset's element type, for callers that dispatch on it.
+  enum class ElementKind { kFloat, kInteger, kString, kOther };
+  ElementKind Kind(const std::string& dataset_path) const;
+  // Dataset dimensions (empty for a scalar dataset).
+  std::vector<int64_t> Shape(const std::string& dataset_path) const;
+
+  // 1-D readers; numeric ones convert from any numeric storage type (the
+  // integer readers refuse float datasets rather than truncate).
+  std::vector<double> ReadDoubles(const std::string& path) const;
+  std::vector<int64_t> ReadInt64(const std::string& path) const;
+  std::vector<int32_t> ReadInt32(const std::string& path) const;
+  std::vector<std::string> ReadStrings(const std::string& path) const;
+  H5Matrix ReadMatrix(const std::string& path) const;
+
+  // Attributes on the file root ("/"), a group or a dataset. Setting replaces
+  // an existing attribute of the same name.
+  bool HasAttribute(const std::string& object_path, const std::string& name) const;
+  void SetAttribute(const std::string& object_path, const std::string& name, const std::string& value);
+  void SetAttribute(const std::string& object_path, const std::string& name, const char* value) {
+    SetAttribute(object_path, name, std::string(value));
+  }
+  void SetAttribute(const std::string& object_path, const std::string& name, double value);
+  void SetAttribute(const std::string& object_path, const std::string& name, int64_t value);
+  void SetAttribute(const std::string& object_path, const std::string& name,
+                    std::span<const std::string> values);
+  std::string GetStringAttribute(const std::string& object_path, const std::string& name) const;
+  double GetDoubleAttribute(const std::string& object_path, const std::string& name) const;
+  int64_t GetInt64Attribute(const std::string& object_path, const std::string& name) const;
+  std::vector<std::string> GetStringListAttribute(const std::string& object_path,
+                                                  const std::string& name) const;
+
+ private:
+  H5File(std::string path, std::string disk_path, int64_t id, bool writable, bool atomic);
+  void CloseQuietly() noexcept;
+
+  std::string path_;       // what the user asked for
+  std::string disk_path_;  // where HDF5 writes ("<path>.tmp" for atomic files)
+  int64_t id_ = -1;        // hid_t of the open file, -1 when closed
+  bool writable_ = false;
+  bool atomic_ = false;
+};
+
+}  // namespace cwfx::store

@@ -1,0 +1,132 @@
+// Table <-> HDF5 codec and the format dispatcher (schema in table_store.h).
+#include "store/table_store.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/error.h"
+#include "table/csv.h"
+#include "table/readstat_io.h"
+
+namespace cwfx::store {
+namespace {
+
+constexpr int64_t kTableSchemaVersion = 1;
+
+std::string Join(const std::string& group, const std::string& name) {
+  return (group.empty() || group.back() != '/') ? group + "/" + name : group + name;
+}
+
+std::string LowerExtension(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  std::string ext = path.substr(dot);
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext;
+}
+
+}  // namespace
+
+void WriteTable(H5File& file, const std::string& group, const table::Table& t,
+                const H5WriteOptions& options) {
+  if (file.Exists(group)) {
+    throw Error(Location{file.path(), -1, ""}, "cannot write table: '" + group + "' already exists");
+  }
+  for (int j = 0; j < t.num_columns(); ++j) {
+    const std::string& name = t.column(j).name;
+    if (name.empty() || name == "." || name.find('/') != std::string::npos) {
+      throw Error(Location{file.path(), -1, name}, "column name cannot be stored in HDF5 (contains '/')");
+    }
+  }
+  file.CreateGroup(group);
+  for (int j = 0; j < t.num_columns(); ++j) {
+    const table::Column& c = t.column(j);
+    if (c.kind == table::ColumnKind::kNumeric) {
+      file.WriteDoubles(Join(group, c.name), c.numeric, options);
+    } else {
+      file.WriteStrings(Join(group, c.name), c.text, options);
+    }
+  }
+  const std::vector<std::string> names = t.ColumnNames();
+  file.SetAttribute(group, "columns", std::span<const std::string>(names));
+  file.SetAttribute(group, "cwfx_table_version", kTableSchemaVersion);
+}
+
+table::Table ReadTable(const H5File& file, const std::string& group) {
+  const std::string source = file.path() + ":" + group;
+  if (!file.IsGroup(group)) {
+    throw Error(Location{file.path(), -1, ""}, "no table group '" + group + "' in the file");
+  }
+  std::vector<std::string> names;
+  if (file.HasAttribute(group, "columns")) {
+    names = file.GetStringListAttribute(group, "columns");
+  } else {
+    for (const std::string& child : file.List(group)) {
+      const std::string p = Join(group, child);
+      if (!file.IsGroup(p) && file.Shape(p).size() == 1) names.push_back(child);
+    }
+  }
+  table::Table out(source);
+  for (const std::string& name : names) {
+    const std::string p = Join(group, name);
+    if (name.empty() || name.find('/') != std::string::npos || !file.Exists(p) || file.IsGroup(p)) {
+      throw Error(Location{source, -1, name}, "listed in @columns but there is no such dataset");
+    }
+    switch (file.Kind(p)) {
+      case H5File::ElementKind::kFloat:
+      case H5File::ElementKind::kInteger:
+        out.AddNumeric(name, file.ReadDoubles(p));
+        break;
+      case H5File::ElementKind::kString:
+        out.AddText(name, file.ReadStrings(p));
+        break;
+      default:
+        throw Error(Location{source, -1, name}, "dataset type is neither numeric nor string");
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SupportedTableExtensions() {
+  return {".csv", ".txt", ".tsv", ".h5", ".hdf5", ".dta", ".sav", ".zsav", ".sas7bdat", ".xpt"};
+}
+
+table::Table ReadAnyTable(const std::string& path, const ReadAnyOptions& options, table::ReadReport* report) {
+  const std::string ext = LowerExtension(path);
+  if (ext == ".csv" || ext == ".txt" || ext == ".tsv") {
+    table::CsvReadOptions o;
+    o.delimiter = ext == ".tsv" ? '\t' : options.csv_delimiter;
+    o.missing = options.missing;
+    o.columns = options.columns;
+    return table::ReadCsv(path, o, report);
+  }
+  if (ext == ".dta" || ext == ".sav" || ext == ".zsav" || ext == ".sas7bdat" || ext == ".xpt") {
+    table::ReadStatOptions o;
+    o.missing = options.missing;
+    o.columns = options.columns;
+    return table::ReadStatFile(path, o, report);
+  }
+  if (ext == ".h5" || ext == ".hdf5") {
+    const H5File file = H5File::OpenReadOnly(path);
+    table::Table all = ReadTable(file, options.hdf5_group);
+    table::Table t(all.source());
+    if (options.columns.empty()) {
+      t = std::move(all);
+    } else {
+      for (const std::string& name : options.columns) {
+        if (t.Has(name)) throw Error(Location{all.source(), -1, name}, "column requested twice");
+        t.AddColumn(std::move(all.mutable_column(name)));  // throws naming the column if absent
+      }
+    }
+    table::RejectInfinite(t);
+    table::ApplyMissingPolicy(&t, options.missing, report);
+    return t;
+  }
+  std::string supported;
+  for (const std::string& e : SupportedTableExtensions()) supported += (supported.empty() ? "" : " ") + e;
+  throw Error(Location{path, -1, ""},
+              "unsupported file extension '" + ext + "' (supported: " + supported + ")");
+}
+
+}  // namespace cwfx::store

@@ -1,0 +1,414 @@
+// CSV/TSV reader and writer (dialect and typing rules in csv.h).
+//
+// Reading is one pass over the whole file held in memory: each record is cut
+// into field views (no copies), kept fields are parsed with std::from_chars
+// straight into the column vectors. A column starts out numeric and turns to
+// text at its first non-numeric field; the rows it had already seen are
+// re-read in a short second pass (only up to that row, only for such columns),
+// so typical files (text columns are text from row 1) are read once.
+#include "table/csv.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "table/file_io.h"
+#include "table/number_format.h"
+
+namespace cwfx::table {
+namespace {
+
+// A field as it appears in the buffer; `quoted` fields exclude the quotes, and
+// `escaped` says they contain doubled quotes that must be collapsed.
+struct Field {
+  const char* begin = nullptr;
+  size_t size = 0;
+  bool quoted = false;
+  bool escaped = false;
+
+  std::string_view view() const { return {begin, size}; }
+};
+
+// Makes bytes from the file safe to print in a one-line message.
+std::string Printable(std::string_view s) {
+  constexpr size_t kMaxShown = 40;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (s.size() > kMaxShown) out += "...";
+  return out;
+}
+
+class Tokenizer {
+ public:
+  Tokenizer(const std::string& path, const char* begin, const char* end, char delimiter)
+      : path_(path), p_(begin), end_(end), delimiter_(delimiter) {}
+
+  const char* position() const { return p_; }
+
+  // Cuts the next record into `fields`; false at end of input. `row` is only
+  // for error messages (-1 = the header).
+  bool Next(int64_t row, std::vector<Field>* fields) {
+    fields->clear();
+    if (p_ >= end_) return false;
+    for (;;) {
+      Field f;
+      if (*p_ == '"') {
+        ++p_;
+        f.begin = p_;
+        f.quoted = true;
+        for (;;) {
+          const char* q = static_cast<const char*>(std::memchr(p_, '"', static_cast<size_t>(end_ - p_)));
+          if (q == nullptr) {
+            throw Error(Location{path_, row, ""},
+                        std::string(row < 0 ? "header: " : "") + "unterminated quoted field (field " +
+                            std::to_string(fields->size() + 1) + " opens a quote that is never closed)");
+          }
+          if (q + 1 < end_ && q[1] == '"') {
+            f.escaped = true;
+            p_ = q + 2;
+            continue;
+          }
+          f.size = static_cast<size_t>(q - f.begin);
+          p_ = q + 1;
+          break;
+        }
+      } else {
+        f.begin = p_;
+        while (p_ < end_ && *p_ != delimiter_ && *p_ != '\n') ++p_;
+        f.size = static_cast<size_t>(p_ - f.begin);
+        // CRLF: the CR belongs to the line ending, not to the last field.
+        if ((p_ == end_ || *p_ == '\n') && f.size > 0 && f.begin[f.size - 1] == '\r') --f.size;
+      }
+      fields->push_back(f);
+      if (p_ >= end_) return true;
+      if (*p_ == delimiter_) {
+        ++p_;
+        if (p_ == end_) fields->push_back(Field{p_, 0, false, false});  // "a,b," ends in an empty field
+        if (p_ == end_) return true;
+        continue;
+      }
+      if (*p_ == '\n') {
+        ++p_;
+        return true;
+      }
+      if (*p_ == '\r' && (p_ + 1 == end_ || p_[1] == '\n')) {
+        p_ += (p_ + 1 == end_) ? 1 : 2;
+        return true;
+      }
+      // Only a closing quote can be followed by anything else.
+      throw Error(
+          Location{path_, row, ""},
+          std::string(row < 0 ? "header: " : "") + "unexpected text after the closing quote of field " +
+              std::to_string(fields->size()) + ": '" +
+              Printable(std::string_view(p_, std::min<size_t>(10, static_cast<size_t>(end_ - p_)))) + "'");
+    }
+  }
+
+ private:
+  const std::string& path_;
+  const char* p_;
+  const char* end_;
+  char delimiter_;
+};
+
+std::string Unescape(const Field& f) {
+  if (!f.escaped) return std::string(f.begin, f.size);
+  std::string out;
+  out.reserve(f.size);
+  for (size_t i = 0; i < f.size; ++i) {
+    out += f.begin[i];
+    if (f.begin[i] == '"' && i + 1 < f.size && f.begin[i + 1] == '"') ++i;
+  }
+  return out;
+}
+
+bool IsMissingToken(const Field& f) {
+  if (f.size == 0) return true;
+  if (f.quoted) return false;
+  const std::string_view v = f.view();
+  return v == "NA" || v == ".";
+}
+
+// Whole-field number parse. Returns false when the field is not a number.
+bool ParseNumber(const Field& f, double* out) {
+  const char* b = f.begin;
+  const char* e = f.begin + f.size;
+  while (b < e && (*b == ' ' || *b == '\t')) ++b;
+  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
+  if (b < e && *b == '+') {
+    ++b;
+    if (b < e && *b == '-') return false;
+  }
+  if (b == e) return false;
+  if (f.escaped) return false;  // a number never contains a quote
+  const auto [ptr, ec] = std::from_chars(b, e, *out, std::chars_format::general);
+  if (ptr != e) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // Overflow or underflow: let strtod pick +-HUGE_VAL or the denormal/zero.
+    *out = std::strtod(std::string(b, e).c_str(), nullptr);
+    return true;
+  }
+  return ec == std::errc();
+}
+
+struct ColumnBuilder {
+  ColumnBuilder(std::string n, int index) : name(std::move(n)), file_index(index) {}
+  std::string name;
+  int file_index = -1;
+  bool numeric = true;
+  std::vector<double> numbers;
+  std::vector<std::string> text;
+  int64_t text_from_row = 0;      // 0-based first row held in `text`
+  int64_t first_non_finite = -1;  // 0-based row of the first NaN/Inf literal
+};
+
+void AddField(const Field& f, int64_t row0, ColumnBuilder* c) {
+  if (IsMissingToken(f)) {
+    if (c->numeric) {
+      c->numbers.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      c->text.emplace_back();
+    }
+    return;
+  }
+  if (c->numeric) {
+    double v;
+    if (ParseNumber(f, &v)) {
+      if (!std::isfinite(v) && c->first_non_finite < 0) c->first_non_finite = row0;
+      c->numbers.push_back(v);
+      return;
+    }
+    // First non-number: the column is text from here on; earlier rows are
+    // re-read later (BackfillText).
+    c->numeric = false;
+    c->numbers = {};
+    c->text_from_row = row0;
+  }
+  c->text.push_back(Unescape(f));
+}
+
+void CheckFieldCount(const std::string& path, int64_t row, size_t expected, size_t found) {
+  if (found != expected) {
+    throw Error(Location{path, row, ""},
+                "expected " + std::to_string(expected) + " fields, found " + std::to_string(found));
+  }
+}
+
+}  // namespace
+
+Table ReadCsv(const std::string& path, const CsvReadOptions& options, ReadReport* report) {
+  const char delim = options.delimiter;
+  if (delim == '"' || delim == '\n' || delim == '\r' || delim == '\0') {
+    throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
+  }
+  const std::string data = ReadWholeFile(path);
+  const char* begin = data.data();
+  const char* end = data.data() + data.size();
+  if (end - begin >= 3 && std::memcmp(begin, "\xEF\xBB\xBF", 3) == 0) begin += 3;
+  while (end > begin && (end[-1] == '\n' || end[-1] == '\r')) --end;
+  if (begin == end) throw Error(Location{path, -1, ""}, "empty file (no header line)");
+
+  Tokenizer tok(path, begin, end, delim);
+  std::vector<Field> fields;
+  tok.Next(-1, &fields);
+  const char* data_begin = tok.position();
+
+  std::vector<std::string> header;
+  std::unordered_map<std::string, int> index_of;
+  for (size_t j = 0; j < fields.size(); ++j) {
+    std::string name = Unescape(fields[j]);
+    if (name.empty()) {
+      throw Error(Location{path, -1, ""},
+                  "the header's field " + std::to_string(j + 1) + " is an empty column name");
+    }
+    if (!index_of.emplace(name, static_cast<int>(j)).second) {
+      throw Error(Location{path, -1, Printable(name)}, "duplicate column name in the header");
+    }
+    header.push_back(std::move(name));
+  }
+  const size_t num_fields = header.size();
+
+  std::vector<ColumnBuilder> cols;
+  if (options.columns.empty()) {
+    for (size_t j = 0; j < num_fields; ++j) cols.emplace_back(header[j], static_cast<int>(j));
+  } else {
+    for (const std::string& want : options.columns) {
+      const auto it = index_of.find(want);
+      if (it == index_of.end()) {
+        std::string available;
+        for (const auto& h : header) available += (available.empty() ? "" : ", ") + Printable(h);
+        throw Error(Location{path, -1, want},
+                    "requested column not in the file (available: " + available + ")");
+      }
+      for (const auto& c : cols) {
+        if (c.name == want) throw Error(Location{path, -1, want}, "column requested twice");
+      }
+      cols.emplace_back(want, it->second);
+    }
+  }
+  // slot_of[file column] = builder index, or -1 when the column is dropped.
+  std::vector<int> slot_of(num_fields, -1);
+  for (size_t s = 0; s < cols.size(); ++s)
+    slot_of[static_cast<size_t>(cols[s].file_index)] = static_cast<int>(s);
+
+  const size_t row_estimate = static_cast<size_t>(std::count(data_begin, end, '\n')) + 1;
+  for (auto& c : cols) c.numbers.reserve(row_estimate);
+
+  int64_t num_rows = 0;
+  while (tok.Next(num_rows + 1, &fields)) {
+    CheckFieldCount(path, num_rows + 1, num_fields, fields.size());
+    for (size_t j = 0; j < num_fields; ++j) {
+      const int s = slot_of[j];
+      if (s >= 0) AddField(fields[j], num_rows, &cols[static_cast<size_t>(s)]);
+    }
+    ++num_rows;
+  }
+
+  // Second, partial pass for columns that turned to text after row 1.
+  int64_t backfill_rows = 0;
+  for (const auto& c : cols) {
+    if (!c.numeric) backfill_rows = std::max(backfill_rows, c.text_from_row);
+  }
+  if (backfill_rows > 0) {
+    std::vector<std::vector<std::string>> prefix(cols.size());
+    Tokenizer again(path, data_begin, end, delim);
+    for (int64_t r = 0; r < backfill_rows && again.Next(r + 1, &fields); ++r) {
+      for (size_t s = 0; s < cols.size(); ++s) {
+        if (cols[s].numeric || r >= cols[s].text_from_row) continue;
+        const Field& f = fields[static_cast<size_t>(cols[s].file_index)];
+        prefix[s].push_back(IsMissingToken(f) ? std::string() : Unescape(f));
+      }
+    }
+    for (size_t s = 0; s < cols.size(); ++s) {
+      if (prefix[s].empty()) continue;
+      auto& t = cols[s].text;
+      t.insert(t.begin(), std::make_move_iterator(prefix[s].begin()),
+               std::make_move_iterator(prefix[s].end()));
+    }
+  }
+
+  // Non-finite literals only matter in columns that ended up numeric.
+  int64_t bad_row = -1;
+  const ColumnBuilder* bad_col = nullptr;
+  for (const auto& c : cols) {
+    if (c.numeric && c.first_non_finite >= 0 && (bad_row < 0 || c.first_non_finite < bad_row)) {
+      bad_row = c.first_non_finite;
+      bad_col = &c;
+    }
+  }
+  if (bad_col != nullptr) {
+    const double v = bad_col->numbers[static_cast<size_t>(bad_row)];
+    throw Error(Location{path, bad_row + 1, bad_col->name}, std::string("non-finite value (") +
+                                                                (std::isnan(v) ? "NaN"
+                                                                 : v > 0       ? "Inf"
+                                                                               : "-Inf") +
+                                                                ") in a numeric column");
+  }
+
+  Table table(path);
+  for (auto& c : cols) {
+    if (c.numeric) {
+      c.numbers.shrink_to_fit();
+      table.AddNumeric(std::move(c.name), std::move(c.numbers));
+    } else {
+      table.AddText(std::move(c.name), std::move(c.text));
+    }
+  }
+  ApplyMissingPolicy(&table, options.missing, report);
+  return table;
+}
+
+namespace {
+
+bool NeedsQuotes(std::string_view s, char delim) {
+  if (s == "NA" || s == ".") return true;
+  if (!s.empty() && s.front() == '"') return true;
+  for (char ch : s) {
+    if (ch == delim || ch == '"' || ch == '\n' || ch == '\r') return true;
+  }
+  // Leading/trailing blanks or a trailing CR would otherwise be trimmed or
+  // taken as a line ending by readers.
+  return !s.empty() && (s.front() == ' ' || s.back() == ' ' || s.front() == '\t' || s.back() == '\t');
+}
+
+void AppendText(std::string* out, std::string_view s, char delim) {
+  if (!NeedsQuotes(s, delim)) {
+    out->append(s);
+    return;
+  }
+  out->push_back('"');
+  for (char ch : s) {
+    if (ch == '"') out->push_back('"');
+    out->push_back(ch);
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+void WriteCsv(const Table& table, const std::string& path, const CsvWriteOptions& options) {
+  const char delim = options.delimiter;
+  if (delim == '"' || delim == '\n' || delim == '\r' || delim == '\0') {
+    throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
+  }
+  if (table.num_columns() == 0) throw Error(Location{path, -1, ""}, "cannot write a table with no columns");
+  // With one column an empty field would make an empty line, which readers
+  // (ours included, at the end of a file) skip; spell missing out instead.
+  const bool single = table.num_columns() == 1;
+  AtomicFileWriter writer(path);
+  std::string buf;
+  constexpr size_t kFlushBytes = size_t{1} << 20;
+  for (int j = 0; j < table.num_columns(); ++j) {
+    if (j > 0) buf.push_back(delim);
+    AppendText(&buf, table.column(j).name, delim);
+  }
+  buf.push_back('\n');
+  const int64_t n = table.num_rows();
+  for (int64_t r = 0; r < n; ++r) {
+    for (int j = 0; j < table.num_columns(); ++j) {
+      if (j > 0) buf.push_back(delim);
+      const Column& c = table.column(j);
+      if (c.kind == ColumnKind::kNumeric) {
+        const double v = c.numeric[static_cast<size_t>(r)];
+        if (!std::isnan(v)) {
+          AppendNumber(&buf, v);
+        } else if (single) {
+          buf += "NA";
+        }
+      } else {
+        const std::string& t = c.text[static_cast<size_t>(r)];
+        if (t.empty() && single) {
+          buf += "\"\"";
+        } else {
+          AppendText(&buf, t, delim);
+        }
+      }
+    }
+    buf.push_back('\n');
+    if (buf.size() >= kFlushBytes) {
+      writer.Write(buf);
+      buf.clear();
+    }
+  }
+  writer.Write(buf);
+  writer.Commit();
+}
+
+}  // namespace cwfx::table

@@ -1,0 +1,79 @@
+// Whole-file reads and temp-file-then-rename writes (see file_io.h).
+#include "table/file_io.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "core/error.h"
+
+namespace cwfx::table {
+
+std::string ReadWholeFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    throw Error(Location{path, -1, ""}, std::string("cannot open file: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    throw Error(Location{path, -1, ""}, "cannot read file: it is a directory");
+  }
+  // The size is only a hint (pipes and /proc files report 0); read to EOF.
+  std::string data;
+  size_t capacity = st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : (size_t{1} << 16);
+  size_t used = 0;
+  for (;;) {
+    data.resize(capacity);
+    used += std::fread(data.data() + used, 1, capacity - used, f);
+    if (used < capacity) break;
+    capacity *= 2;
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) throw Error(Location{path, -1, ""}, std::string("cannot read file: ") + std::strerror(err));
+  data.resize(used);
+  return data;
+}
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), temp_path_(path_ + ".tmp") {
+  file_ = std::fopen(temp_path_.c_str(), "wb");
+  if (file_ == nullptr) Fail("cannot create file", errno);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_) std::remove(temp_path_.c_str());
+}
+
+void AtomicFileWriter::Fail(const std::string& what, int err) {
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  std::remove(temp_path_.c_str());
+  throw Error(Location{path_, -1, ""}, what + ": " + std::strerror(err));
+}
+
+void AtomicFileWriter::Write(std::string_view bytes) {
+  CWFX_CHECK(file_ != nullptr, "Write after Commit");
+  if (bytes.empty()) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) Fail("write failed", errno);
+}
+
+void AtomicFileWriter::Commit() {
+  CWFX_CHECK(file_ != nullptr, "Commit called twice");
+  // fflush then fclose: both can report a full disk (buffered bytes).
+  if (std::fflush(file_) != 0) Fail("write failed", errno);
+  std::FILE* f = file_;
+  file_ = nullptr;
+  if (std::fclose(f) != 0) Fail("write failed", errno);
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
+    Fail("cannot rename temporary file into place", errno);
+  committed_ = true;
+}
+
+}  // namespace cwfx::table

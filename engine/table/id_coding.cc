@@ -1,0 +1,97 @@
+// Dense coding of id columns (see id_coding.h). Codes follow the sorted order
+// of the distinct ids so that a register read in any row order yields the same
+// codes, and hence the same fixed-effect vector order downstream.
+#include "table/id_coding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "table/number_format.h"
+
+namespace cwfx::table {
+namespace {
+
+constexpr int64_t kMaxLevels = std::numeric_limits<int32_t>::max();
+
+void CheckLevelCount(const Table& table, const std::string& column, size_t num_levels) {
+  if (num_levels > static_cast<size_t>(kMaxLevels)) {
+    throw Error(Location{table.source(), -1, column}, "has " + std::to_string(num_levels) +
+                                                          " distinct ids; at most " +
+                                                          std::to_string(kMaxLevels) + " are supported");
+  }
+}
+
+IdCoding CodeNumeric(const Table& table, const Column& c) {
+  const std::vector<double>& ids_n = c.numeric;
+  for (size_t r = 0; r < ids_n.size(); ++r) {
+    if (!std::isfinite(ids_n[r])) {
+      throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
+                  std::isnan(ids_n[r]) ? "missing id" : "non-finite id");
+    }
+  }
+  // -0.0 == 0.0, so sort/unique already merges them into one level.
+  std::vector<double> levels_g(ids_n);
+  std::sort(levels_g.begin(), levels_g.end());
+  levels_g.erase(std::unique(levels_g.begin(), levels_g.end()), levels_g.end());
+  CheckLevelCount(table, c.name, levels_g.size());
+
+  IdCoding out;
+  out.num_levels = static_cast<int32_t>(levels_g.size());
+  out.codes_n.resize(ids_n.size());
+  for (size_t r = 0; r < ids_n.size(); ++r) {
+    const auto it = std::lower_bound(levels_g.begin(), levels_g.end(), ids_n[r]);
+    out.codes_n[r] = static_cast<int32_t>(it - levels_g.begin());
+  }
+  out.labels.reserve(levels_g.size());
+  for (double v : levels_g) out.labels.push_back(FormatNumber(v == 0.0 ? 0.0 : v));
+  return out;
+}
+
+IdCoding CodeText(const Table& table, const Column& c) {
+  const std::vector<std::string>& ids_n = c.text;
+  // First a hash pass to find the distinct ids (few relative to rows), then a
+  // sort of only those, then a relabel pass: O(n + g log g).
+  std::unordered_map<std::string_view, int32_t> first_code;
+  std::vector<int32_t> provisional_n(ids_n.size());
+  std::vector<std::string_view> distinct_g;
+  for (size_t r = 0; r < ids_n.size(); ++r) {
+    if (ids_n[r].empty()) {
+      throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name}, "missing id");
+    }
+    auto [it, inserted] = first_code.try_emplace(ids_n[r], static_cast<int32_t>(distinct_g.size()));
+    if (inserted) {
+      CheckLevelCount(table, c.name, distinct_g.size() + 1);
+      distinct_g.push_back(ids_n[r]);
+    }
+    provisional_n[r] = it->second;
+  }
+  std::vector<int32_t> order_g(distinct_g.size());
+  for (size_t g = 0; g < order_g.size(); ++g) order_g[g] = static_cast<int32_t>(g);
+  std::sort(order_g.begin(), order_g.end(),
+            [&](int32_t a, int32_t b) { return distinct_g[a] < distinct_g[b]; });
+  std::vector<int32_t> final_of_provisional_g(distinct_g.size());
+  IdCoding out;
+  out.num_levels = static_cast<int32_t>(distinct_g.size());
+  out.labels.reserve(distinct_g.size());
+  for (size_t rank = 0; rank < order_g.size(); ++rank) {
+    final_of_provisional_g[order_g[rank]] = static_cast<int32_t>(rank);
+    out.labels.emplace_back(distinct_g[order_g[rank]]);
+  }
+  out.codes_n.resize(ids_n.size());
+  for (size_t r = 0; r < ids_n.size(); ++r) out.codes_n[r] = final_of_provisional_g[provisional_n[r]];
+  return out;
+}
+
+}  // namespace
+
+IdCoding CodeIds(const Table& table, const std::string& column) {
+  const Column& c = table.column(column);
+  return c.kind == ColumnKind::kNumeric ? CodeNumeric(table, c) : CodeText(table, c);
+}
+
+}  // namespace cwfx::table

@@ -1,0 +1,102 @@
+// Missing-value policy shared by all readers (see read_options.h).
+#include "table/read_options.h"
+
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cwfx::table {
+namespace {
+
+bool IsMissing(const Column& c, size_t r) {
+  return c.kind == ColumnKind::kNumeric ? std::isnan(c.numeric[r]) : c.text[r].empty();
+}
+
+template <typename T>
+void Compact(std::vector<T>* values, const std::vector<char>& keep_n) {
+  size_t out = 0;
+  for (size_t r = 0; r < values->size(); ++r) {
+    if (keep_n[r]) {
+      if (out != r) (*values)[out] = std::move((*values)[r]);
+      ++out;
+    }
+  }
+  values->resize(out);
+  values->shrink_to_fit();
+}
+
+}  // namespace
+
+void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report) {
+  const size_t n = static_cast<size_t>(table->num_rows());
+  if (report != nullptr) report->rows_read = table->num_rows();
+
+  if (policy == MissingPolicy::kError) {
+    // Column-major scan (cache friendly); the earliest row wins, then the
+    // leftmost column, so the message points at the first problem in the file.
+    int64_t first_row = -1;
+    int first_col = -1;
+    for (int j = 0; j < table->num_columns(); ++j) {
+      const Column& c = table->column(j);
+      const size_t limit = first_row < 0 ? n : static_cast<size_t>(first_row);
+      for (size_t r = 0; r < limit; ++r) {
+        if (IsMissing(c, r)) {
+          first_row = static_cast<int64_t>(r);
+          first_col = j;
+          break;
+        }
+      }
+    }
+    if (first_row >= 0) {
+      throw Error(Location{table->source(), first_row + 1, table->column(first_col).name},
+                  "missing value; pass --missing drop to drop rows with missing values");
+    }
+    return;
+  }
+
+  std::vector<char> keep_n(n, 1);
+  int64_t dropped = 0;
+  for (int j = 0; j < table->num_columns(); ++j) {
+    const Column& c = table->column(j);
+    for (size_t r = 0; r < n; ++r) {
+      if (keep_n[r] && IsMissing(c, r)) {
+        keep_n[r] = 0;
+        ++dropped;
+      }
+    }
+  }
+  if (report != nullptr) report->rows_dropped_missing = dropped;
+  if (dropped == 0) return;
+
+  // Rebuild the table from its own columns, moved and compacted in place, so a
+  // large register is never held twice.
+  Table out(table->source());
+  for (const std::string& name : table->ColumnNames()) {
+    Column c = std::move(table->mutable_column(name));
+    if (c.kind == ColumnKind::kNumeric) {
+      Compact(&c.numeric, keep_n);
+    } else {
+      Compact(&c.text, keep_n);
+    }
+    out.AddColumn(std::move(c));
+  }
+  *table = std::move(out);
+}
+
+void RejectInfinite(const Table& table) {
+  for (int j = 0; j < table.num_columns(); ++j) {
+    const Column& c = table.column(j);
+    if (c.kind != ColumnKind::kNumeric) continue;
+    for (size_t r = 0; r < c.numeric.size(); ++r) {
+      if (std::isinf(c.numeric[r])) {
+        throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
+                    "non-finite value (" + std::string(c.numeric[r] > 0 ? "Inf" : "-Inf") + ")");
+      }
+    }
+  }
+}
+
+}  // namespace cwfx::table

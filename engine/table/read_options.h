@@ -1,0 +1,35 @@
+// What every table reader shares: the policy for missing values and the
+// report of what was read. Kept apart from the readers so that the CSV,
+// ReadStat and HDF5 paths apply exactly the same rule (one place decides what
+// "missing" means for a register row).
+#pragma once
+
+#include <cstdint>
+
+#include "table/table.h"
+
+namespace cwfx::table {
+
+// What a reader does with a row that has a missing value in a kept column.
+enum class MissingPolicy {
+  kError,    // throw cwfx::Error naming the file, row and column
+  kDropRow,  // drop the row and count it in ReadReport::rows_dropped_missing
+};
+
+struct ReadReport {
+  int64_t rows_read = 0;             // data rows in the file (before dropping)
+  int64_t rows_dropped_missing = 0;  // rows dropped under MissingPolicy::kDropRow
+};
+
+// Applies `policy` to a freshly read table: a missing value is NaN in a
+// numeric column and "" in a text column. Under kError the first missing
+// value (smallest row, then leftmost column) is thrown; under kDropRow the
+// rows holding one are removed in place. Row numbers in errors are 1-based
+// rows of `table` as read. `report` may be null.
+void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report);
+
+// Throws cwfx::Error for the first +-Inf in a numeric column: the engine has
+// no use for infinite covariates and they usually mean a broken export.
+void RejectInfinite(const Table& table);
+
+}  // namespace cwfx::table

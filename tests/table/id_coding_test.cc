@@ -1,0 +1,78 @@
+// CodeIds: codes follow sorted id order (numeric or lexicographic), labels are
+// the ids as written, missing ids are errors naming row and column.
+#include "table/id_coding.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <limits>
+#include <random>
+
+#include "table/error_matchers.h"
+
+namespace cwfx::table {
+namespace {
+
+using cwfx::testing::ThrowsAt;
+
+TEST(IdCodingTest, NumericIdsInNumericOrder) {
+  Table t("reg.csv");
+  t.AddNumeric("worker", {30, 4, 100, 4, -2, 30, 1e12, 2.5});
+  const IdCoding c = CodeIds(t, "worker");
+  EXPECT_EQ(c.num_levels, 6);
+  EXPECT_EQ(c.labels, (std::vector<std::string>{"-2", "2.5", "4", "30", "100", "1000000000000"}));
+  EXPECT_EQ(c.codes_n, (std::vector<int32_t>{3, 2, 4, 2, 0, 3, 5, 1}));
+}
+
+TEST(IdCodingTest, TextIdsInLexicographicOrder) {
+  Table t("reg.csv");
+  t.AddText("office", {"b", "a10", "a2", "b", "A"});
+  const IdCoding c = CodeIds(t, "office");
+  EXPECT_EQ(c.labels, (std::vector<std::string>{"A", "a10", "a2", "b"}));
+  EXPECT_EQ(c.codes_n, (std::vector<int32_t>{3, 1, 2, 3, 0}));
+  EXPECT_EQ(c.num_levels, 4);
+}
+
+TEST(IdCodingTest, CodesDoNotDependOnRowOrder) {
+  std::mt19937 rng(7);
+  std::vector<double> ids(1000);
+  for (auto& v : ids) v = static_cast<double>(rng() % 97);
+  Table a("a");
+  a.AddNumeric("id", ids);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  Table b("b");
+  b.AddNumeric("id", ids);
+  const IdCoding ca = CodeIds(a, "id");
+  const IdCoding cb = CodeIds(b, "id");
+  EXPECT_EQ(ca.labels, cb.labels);
+  for (size_t r = 0; r < ids.size(); ++r)
+    EXPECT_EQ(cb.labels[static_cast<size_t>(cb.codes_n[r])], std::to_string(static_cast<int>(ids[r])));
+}
+
+TEST(IdCodingTest, NegativeZeroIsZero) {
+  Table t("z");
+  t.AddNumeric("id", {0.0, -0.0});
+  const IdCoding c = CodeIds(t, "id");
+  EXPECT_EQ(c.num_levels, 1);
+  EXPECT_EQ(c.labels[0], "0");
+}
+
+TEST(IdCodingTest, MissingIdsAreErrors) {
+  Table t("reg.csv");
+  t.AddNumeric("w", {1, 2, std::numeric_limits<double>::quiet_NaN()});
+  t.AddText("o", {"x", "", "y"});
+  EXPECT_TRUE(ThrowsAt([&] { CodeIds(t, "w"); }, "reg.csv", 3, "w", "missing id"));
+  EXPECT_TRUE(ThrowsAt([&] { CodeIds(t, "o"); }, "reg.csv", 2, "o", "missing id"));
+  EXPECT_TRUE(ThrowsAt([&] { CodeIds(t, "nope"); }, "reg.csv", -1, "nope", "no such column"));
+}
+
+TEST(IdCodingTest, EmptyTable) {
+  Table t("e");
+  t.AddNumeric("id", {});
+  const IdCoding c = CodeIds(t, "id");
+  EXPECT_EQ(c.num_levels, 0);
+  EXPECT_TRUE(c.codes_n.empty());
+}
+
+}  // namespace
+}  // namespace cwfx::table

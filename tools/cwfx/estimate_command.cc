@@ -1,0 +1,200 @@
+// cwfx estimate: one regression with absorbed fixed effects, from a register
+// file to an HDF5 results file and a regression table on stdout.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "core/error.h"
+#include "fit/design.h"
+#include "fit/fit.h"
+#include "parallel/parallel.h"
+#include "results/fingerprint.h"
+#include "results/fit_writer.h"
+#include "store/table_store.h"
+
+namespace cwfx::cli {
+namespace {
+
+struct EstimateFlags {
+  std::string data;
+  std::string out;
+  std::string hdf5_group = "/register";
+  std::string outcome;
+  std::vector<std::string> covariates;
+  std::vector<std::string> absorb;
+  std::string cluster;
+  std::string weights;
+  std::string vcov = "auto";
+  std::string missing = "error";
+  std::string recovery = "cholmod";
+  std::string absorb_method = "iterative";
+  std::string r2_without;
+  double tolerance = 1e-8;
+  int max_iterations = 10000;
+  int threads = 0;
+  bool keep_singletons = false;
+  bool largest_component = false;
+  bool residuals = false;
+  bool compare_recoveries = false;
+  bool quiet = false;
+};
+
+fit::VcovType ParseVcov(const EstimateFlags& f) {
+  if (f.vcov == "auto") return f.cluster.empty() ? fit::VcovType::kIid : fit::VcovType::kCluster;
+  if (f.vcov == "iid") return fit::VcovType::kIid;
+  if (f.vcov == "hc1") return fit::VcovType::kHC1;
+  if (f.vcov == "cluster") {
+    if (f.cluster.empty()) throw Error("--vcov cluster needs --cluster COLUMN");
+    return fit::VcovType::kCluster;
+  }
+  throw Error("--vcov must be auto, iid, hc1 or cluster (got '" + f.vcov + "')");
+}
+
+int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fit::FitOptions options;
+  options.vcov = ParseVcov(f);
+  options.absorb.tolerance = f.tolerance;
+  options.absorb.max_iterations = f.max_iterations;
+  options.recovery = f.recovery == "sweeps" ? fit::FeRecovery::kSweeps : fit::FeRecovery::kCholmod;
+  options.absorb_method =
+      f.absorb_method == "direct" ? fit::AbsorbMethod::kDirect : fit::AbsorbMethod::kIterative;
+  options.r2_without_factor = f.r2_without;
+  if (options.r2_without_factor.empty() && f.absorb.size() == 1) options.r2_without_factor = f.absorb[0];
+  options.compare_recoveries = f.compare_recoveries;
+  options.keep_residuals = f.residuals;
+  options.Validate();
+
+  // Read only the columns the model uses, so missing values elsewhere in the
+  // register do not matter.
+  store::ReadAnyOptions read;
+  read.hdf5_group = f.hdf5_group;
+  read.missing = f.missing == "drop" ? table::MissingPolicy::kDropRow : table::MissingPolicy::kError;
+  auto add_column = [&read](const std::string& c) {
+    if (c.empty()) return;
+    for (const auto& have : read.columns)
+      if (have == c) return;
+    read.columns.push_back(c);
+  };
+  add_column(f.outcome);
+  for (const auto& c : f.covariates) add_column(c);
+  for (const auto& c : f.absorb) add_column(c);
+  add_column(f.cluster);
+  add_column(f.weights);
+  table::ReadReport read_report;
+  const table::Table data = store::ReadAnyTable(f.data, read, &read_report);
+
+  fit::DesignSpec spec;
+  spec.outcome = f.outcome;
+  spec.covariates = f.covariates;
+  spec.absorb = f.absorb;
+  spec.cluster = f.cluster;
+  spec.weights = f.weights;
+  spec.drop_singletons = !f.keep_singletons;
+  spec.keep_largest_component = f.largest_component;
+  const fit::Design design = fit::BuildDesign(data, spec);
+
+  const parallel::Context ctx(f.threads);
+  const fit::FitResult result = fit::Fit(design, options, ctx);
+
+  nlohmann::json opts = {{"outcome", f.outcome},
+                         {"covariates", f.covariates},
+                         {"absorb", f.absorb},
+                         {"cluster", f.cluster},
+                         {"weights", f.weights},
+                         {"vcov", fit::VcovName(options.vcov)},
+                         {"missing", f.missing},
+                         {"rows_dropped_missing", read_report.rows_dropped_missing},
+                         {"drop_singletons", spec.drop_singletons},
+                         {"keep_largest_component", spec.keep_largest_component},
+                         {"tolerance", f.tolerance},
+                         {"max_iterations", f.max_iterations},
+                         {"recovery", f.recovery},
+                         {"absorb_method", f.absorb_method},
+                         {"r2_without_factor", options.r2_without_factor},
+                         {"hdf5_group", f.hdf5_group}};
+  results::Provenance provenance{command_line, f.data, results::FileFingerprint(f.data), opts.dump()};
+  results::FitWriteOptions write_options;
+  write_options.residuals = f.residuals;
+  results::WriteFitResult(f.out, design, result, provenance, write_options);
+
+  if (!f.quiet) {
+    std::printf("%s", fit::FormatRegressionTable(result).c_str());
+    if (read_report.rows_dropped_missing > 0) {
+      std::printf("Rows dropped for missing values (--missing drop): %lld\n",
+                  static_cast<long long>(read_report.rows_dropped_missing));
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("Results written to %s (%.2f s, %d threads)\n", f.out.c_str(), secs, ctx.threads());
+  }
+  // Non-convergence is a result, not an error, but scripts must be able to see it.
+  for (const auto& c : result.absorb_summary.columns) {
+    if (!c.converged) {
+      std::fprintf(stderr,
+                   "cwfx: WARNING: the absorption did not converge for every column; the results "
+                   "are stored but not trustworthy (exit code 4). Raise --max-iterations.\n");
+      return 4;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Action AddEstimateCommand(CLI::App& app) {
+  auto flags = std::make_shared<EstimateFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "estimate",
+      "Regression with absorbed fixed effects: coefficients, standard errors, recovered effects "
+      "(HDF5) and a regression table");
+  sub->set_config("--config", "", "TOML/INI file with any of these flags as keys (e.g. outcome = \"y\")");
+  sub->add_option("--data", flags->data, "Register file: .csv .tsv .h5 .dta .sav .sas7bdat .xpt")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub->add_option("--out", flags->out, "Results file (.h5)")->required();
+  sub->add_option("--outcome", flags->outcome, "Outcome column")->required();
+  sub->add_option("--covariates", flags->covariates, "Covariate columns, comma separated")->delimiter(',');
+  sub->add_option("--absorb", flags->absorb,
+                  "Fixed-effect id columns, comma separated; the first gets standard errors")
+      ->delimiter(',');
+  sub->add_option("--cluster", flags->cluster, "Cluster id column for cluster-robust standard errors");
+  sub->add_option("--weights", flags->weights, "Column of positive regression weights");
+  sub->add_option("--vcov", flags->vcov, "auto (cluster if --cluster, else iid), iid, hc1, cluster")
+      ->capture_default_str();
+  sub->add_option("--missing", flags->missing, "A missing value in a used column: error or drop")
+      ->check(CLI::IsMember({"error", "drop"}))
+      ->capture_default_str();
+  sub->add_option("--recovery", flags->recovery, "Fixed-effect recovery: cholmod or sweeps")
+      ->check(CLI::IsMember({"cholmod", "sweeps"}))
+      ->capture_default_str();
+  sub->add_option("--absorb-method", flags->absorb_method,
+                  "iterative (accelerated alternating projections) or direct (CHOLMOD, <= 2 factors)")
+      ->check(CLI::IsMember({"iterative", "direct"}))
+      ->capture_default_str();
+  sub->add_option("--r2-without", flags->r2_without,
+                  "Also report R2 without this absorbed factor (default: the only factor)");
+  sub->add_option("--tolerance", flags->tolerance, "Convergence tolerance of the absorption")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--max-iterations", flags->max_iterations, "Iteration cap of the absorption")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--threads", flags->threads, "Threads (0 = all cores)")->capture_default_str();
+  sub->add_option("--group", flags->hdf5_group, "Table group in an HDF5 register")->capture_default_str();
+  sub->add_flag("--keep-singletons", flags->keep_singletons, "Do not drop singleton observations");
+  sub->add_flag("--largest-component", flags->largest_component,
+                "Keep only the largest connected set of the factor graph");
+  sub->add_flag("--residuals", flags->residuals, "Also store the residuals");
+  sub->add_flag("--compare-recoveries", flags->compare_recoveries,
+                "Recover effects both by CHOLMOD and by sweeps and report the largest difference");
+  sub->add_flag("--quiet", flags->quiet, "Print nothing on success");
+
+  return [flags] { return RunEstimate(*flags, CommandLine()); };
+}
+
+}  // namespace cwfx::cli
