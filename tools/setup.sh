@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtbb-dev libeigen3-dev libsuitesparse-dev libhdf5-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev librandom123-dev libreadstat-dev nlohmann-json3-dev
+  libcli11-dev librandom123-dev libreadstat-dev nlohmann-json3-dev hdf5-tools
 )
 
 missing=()

@@ -3,7 +3,7 @@
 // efficiency = (bytes one sweep must move / sweep time) / copy bandwidth
 // measured in the same run (STREAM-like: a[i] = b[i], 16 bytes per element).
 //
-//   absorb_scaling [--max-n N] [--threads 1,2] [--sweeps S] [--accel it,cg,none]
+//   absorb_scaling [--max-n N] [--threads 1,2] [--sweeps S] [--accel it,cg,cg1,none] (cg1 = one column at a time)
 // Sizes 1e5, 1e6, 1e7 up to --max-n (default 1e6, so CI never runs 1e7).
 #include <sys/resource.h>
 
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--sweeps" && i + 1 < argc) {
       sweeps = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: absorb_scaling [--max-n N] [--threads 1,2] [--sweeps S] [--accel it,cg,none]\n");
+      std::fprintf(stderr, "usage: absorb_scaling [--max-n N] [--threads 1,2] [--sweeps S] [--accel it,cg,cg1,none] (cg1 = one column at a time)\n");
       return 2;
     }
   }
@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     for (const std::string& accel : accels)
     for (int t : threads) {
       cwfx::absorb::AbsorbOptions opt;
-      opt.acceleration = accel == "cg"   ? cwfx::absorb::Acceleration::kConjugateGradient
+      opt.column_block = accel == "cg1" ? 1 : 8;
+      opt.acceleration = accel.rfind("cg", 0) == 0 ? cwfx::absorb::Acceleration::kConjugateGradient
                          : accel == "it" ? cwfx::absorb::Acceleration::kIronsTuck
                                          : cwfx::absorb::Acceleration::kNone;
       const cwfx::absorb::Absorber ab(design.factors, {}, opt);

@@ -400,6 +400,9 @@ Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, A
   if (factors_.empty()) throw Error("Absorber: at least one factor is required");
   if (!(options_.tolerance > 0.0)) throw Error("Absorber: tolerance must be positive");
   if (options_.max_iterations < 1) throw Error("Absorber: max_iterations must be at least 1");
+  if (options_.column_block != 1 && options_.column_block != 2 && options_.column_block != 4 &&
+      options_.column_block != 8)
+    throw Error("Absorber: column_block must be 1, 2, 4 or 8, not " + std::to_string(options_.column_block));
   const size_t n = factors_[0].codes_n.size();
   if (n >= static_cast<size_t>(std::numeric_limits<int32_t>::max()))
     throw Error("Absorber: more than 2^31 - 1 observations are not supported");
@@ -876,7 +879,8 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
   const int64_t k = columns_nk.cols();
   summary.columns.resize(static_cast<size_t>(k));
   const Plan& plan = *plan_;
-  const bool blocked = options_.acceleration == Acceleration::kConjugateGradient && plan.num_factors >= 2 && k >= 2;
+  const bool blocked = options_.acceleration == Acceleration::kConjugateGradient && plan.num_factors >= 2 &&
+                       k >= 2 && options_.column_block >= 2;
   if (!blocked) {
     parallel::ParallelFor(ctx, 0, k, 1, [&](int64_t j0, int64_t j1) {
       for (int64_t j = j0; j < j1; ++j) {
@@ -887,10 +891,10 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
     });
     return summary;
   }
-  // Conjugate gradient on blocks of up to kColumnBlock columns (fixed
-  // grouping: columns [0, 8), [8, 16), ...), each pass over the cells serving
-  // the whole block; blocks run in parallel.
-  constexpr int64_t kColumnBlock = 8;
+  // Conjugate gradient on blocks of up to column_block columns (fixed
+  // grouping), each pass over the cells serving the whole block; blocks run
+  // in parallel.
+  const int64_t kColumnBlock = options_.column_block;
   const int64_t nblocks = (k + kColumnBlock - 1) / kColumnBlock;
   parallel::ParallelFor(ctx, 0, nblocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {

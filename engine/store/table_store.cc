@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <new>
 
 #include "core/error.h"
 #include "table/csv.h"
@@ -92,7 +93,10 @@ std::vector<std::string> SupportedTableExtensions() {
   return {".csv", ".txt", ".tsv", ".h5", ".hdf5", ".dta", ".sav", ".zsav", ".sas7bdat", ".xpt"};
 }
 
-table::Table ReadAnyTable(const std::string& path, const ReadAnyOptions& options, table::ReadReport* report) {
+namespace {
+
+table::Table ReadAnyTableImpl(const std::string& path, const ReadAnyOptions& options,
+                              table::ReadReport* report) {
   const std::string ext = LowerExtension(path);
   if (ext == ".csv" || ext == ".txt" || ext == ".tsv") {
     table::CsvReadOptions o;
@@ -127,6 +131,16 @@ table::Table ReadAnyTable(const std::string& path, const ReadAnyOptions& options
   for (const std::string& e : SupportedTableExtensions()) supported += (supported.empty() ? "" : " ") + e;
   throw Error(Location{path, -1, ""},
               "unsupported file extension '" + ext + "' (supported: " + supported + ")");
+}
+
+}  // namespace
+
+table::Table ReadAnyTable(const std::string& path, const ReadAnyOptions& options, table::ReadReport* report) {
+  try {
+    return ReadAnyTableImpl(path, options, report);
+  } catch (const std::bad_alloc&) {
+    throw Error(Location{path, -1, ""}, "out of memory reading the file");
+  }
 }
 
 }  // namespace cwfx::store

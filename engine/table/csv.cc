@@ -15,6 +15,7 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <new>
 #include <string_view>
 #include <unordered_map>
 
@@ -213,7 +214,9 @@ void CheckFieldCount(const std::string& path, int64_t row, size_t expected, size
 
 }  // namespace
 
-Table ReadCsv(const std::string& path, const CsvReadOptions& options, ReadReport* report) {
+namespace {
+
+Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadReport* report) {
   const char delim = options.delimiter;
   if (delim == '"' || delim == '\n' || delim == '\r' || delim == '\0') {
     throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
@@ -333,6 +336,16 @@ Table ReadCsv(const std::string& path, const CsvReadOptions& options, ReadReport
   }
   ApplyMissingPolicy(&table, options.missing, report);
   return table;
+}
+
+}  // namespace
+
+Table ReadCsv(const std::string& path, const CsvReadOptions& options, ReadReport* report) {
+  try {
+    return ReadCsvImpl(path, options, report);
+  } catch (const std::bad_alloc&) {
+    throw Error(Location{path, -1, ""}, "out of memory reading the file");
+  }
 }
 
 namespace {

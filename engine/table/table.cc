@@ -1,5 +1,6 @@
 #include "table/table.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "core/error.h"
@@ -76,8 +77,12 @@ std::vector<std::string> Table::ColumnNames() const {
 std::span<const double> Table::Numeric(std::string_view name, bool require_finite) const {
   const Column& c = column(name);
   if (c.kind != ColumnKind::kNumeric) {
+    // A text column arises when some value is not a number: name the first one.
     for (size_t r = 0; r < c.text.size(); ++r) {
-      if (!c.text[r].empty()) {
+      const std::string& v = c.text[r];
+      double parsed = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
+      if (!v.empty() && (ec != std::errc() || end != v.data() + v.size())) {
         throw Error(Location{source_, static_cast<int64_t>(r) + 1, c.name},
                     "expected a number, found '" + c.text[r] + "'");
       }

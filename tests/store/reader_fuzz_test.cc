@@ -157,7 +157,6 @@ TEST(FullDiskTest, H5FileThrowsNamingFile) {
   EXPECT_FALSE(std::filesystem::exists(p));
 }
 
-
 // A disk that fills up after the file was created: RLIMIT_FSIZE makes every
 // write past 64 KiB fail with EFBIG (SIGXFSZ ignored), in a forked child so
 // the limit does not leak into other tests. Every writer must throw
@@ -196,9 +195,11 @@ TEST(FullDiskTest, WritersFailCleanlyWhenTheFileCannotGrow) {
                   h5),
               ::testing::ExitedWithCode(0), "");
   const std::string csv = dir.File("big.csv");
-  EXPECT_EXIT(WriteUnderFileSizeLimit([&] { table::WriteCsv(big, csv); }, csv), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(WriteUnderFileSizeLimit([&] { table::WriteCsv(big, csv); }, csv), ::testing::ExitedWithCode(0),
+              "");
   const std::string dta = dir.File("big.dta");
-  EXPECT_EXIT(WriteUnderFileSizeLimit([&] { table::WriteDta(big, dta); }, dta), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(WriteUnderFileSizeLimit([&] { table::WriteDta(big, dta); }, dta), ::testing::ExitedWithCode(0),
+              "");
 }
 }  // namespace
 }  // namespace cwfx::store

@@ -1,0 +1,155 @@
+// End to end through the command line, as a user runs it: generate a register,
+// estimate on it, read the results file back, and check that bad input gives
+// a clear message and a non-zero exit code.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "store/h5_file.h"
+#include "store/table_store.h"
+
+namespace cwfx {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandRun Cwfx(const std::string& args) {
+  const std::string cmd = std::string(CWFX_BINARY) + " " + args + " 2>&1";
+  CommandRun run;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return run;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, got);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("cwfx_cli_test_" + std::to_string(::getpid())));
+    fs::create_directories(*dir_);
+    const CommandRun gen = Cwfx("generate --seed 7 --threads 2 --out " + (*dir_ / "reg.h5").string());
+    ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static std::string Path(const std::string& name) { return (*dir_ / name).string(); }
+  static fs::path* dir_;
+};
+fs::path* CliTest::dir_ = nullptr;
+
+const char* kCovariates = "gender,age,education,B1,B2,B3,B4,B5,B6,B7,B8,B9,B10,B11";
+
+TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {
+  const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
+                       kCovariates + " --absorb caseworker_id --cluster caseworker_id --out " +
+                       Path("est.h5"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("Estimate"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("R2 without caseworker_id"), std::string::npos) << run.output;
+
+  auto f = store::H5File::OpenReadOnly(Path("est.h5"));
+  const auto names = f.ReadStrings("/coefficients/name");
+  EXPECT_EQ(names.size(), 14u);
+  EXPECT_EQ(f.ReadDoubles("/coefficients/estimate").size(), names.size());
+  const auto se = f.ReadDoubles("/coefficients/std_error");
+  ASSERT_EQ(se.size(), names.size());
+  for (double s : se) EXPECT_GT(s, 0.0);
+
+  const std::string g = "/fixed_effects/caseworker_id";
+  const auto ids = f.ReadInt64(g + "/id");
+  const auto effect = f.ReadDoubles(g + "/effect");
+  const auto fe_se = f.ReadDoubles(g + "/std_error");
+  const auto n_obs = f.ReadInt64(g + "/n_obs");
+  const auto comp = f.ReadInt32(g + "/component");
+  ASSERT_GT(ids.size(), 100u);
+  EXPECT_EQ(effect.size(), ids.size());
+  EXPECT_EQ(fe_se.size(), ids.size());
+  EXPECT_EQ(n_obs.size(), ids.size());
+  EXPECT_EQ(comp.size(), ids.size());
+
+  // Ids are the caseworker ids of the input file, each once.
+  const auto reg = store::ReadAnyTable(Path("reg.h5"), {});
+  std::set<int64_t> input_ids;
+  for (double v : reg.column("caseworker_id").numeric) input_ids.insert(static_cast<int64_t>(v));
+  std::set<int64_t> out_ids(ids.begin(), ids.end());
+  EXPECT_EQ(out_ids.size(), ids.size());
+  for (int64_t id : ids) EXPECT_TRUE(input_ids.count(id)) << id;
+
+  // Provenance travels with the results.
+  EXPECT_FALSE(f.GetStringAttribute("/", "data_fingerprint").empty());
+  EXPECT_FALSE(f.GetStringAttribute("/", "engine_version").empty());
+  EXPECT_GT(f.GetDoubleAttribute("/fit", "r2"), f.GetDoubleAttribute("/fit", "r2_without"));
+}
+
+TEST_F(CliTest, CsvAndHdf5RegistersGiveTheSameFit) {
+  ASSERT_EQ(Cwfx("generate --seed 7 --threads 1 --out " + Path("reg.csv")).exit_code, 0);
+  const std::string common =
+      std::string(" --outcome outcome --covariates ") + kCovariates + " --absorb caseworker_id --quiet";
+  ASSERT_EQ(Cwfx("estimate --data " + Path("reg.csv") + common + " --out " + Path("a.h5")).exit_code, 0);
+  ASSERT_EQ(Cwfx("estimate --data " + Path("reg.h5") + common + " --out " + Path("b.h5")).exit_code, 0);
+  auto a = store::H5File::OpenReadOnly(Path("a.h5"));
+  auto b = store::H5File::OpenReadOnly(Path("b.h5"));
+  const auto ea = a.ReadDoubles("/coefficients/estimate");
+  const auto eb = b.ReadDoubles("/coefficients/estimate");
+  ASSERT_EQ(ea.size(), eb.size());
+  for (size_t i = 0; i < ea.size(); ++i) EXPECT_NEAR(ea[i], eb[i], 1e-12 * (1 + std::abs(ea[i])));
+}
+
+TEST_F(CliTest, TwoWayFitWithCitizenEffects) {
+  const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
+                       kCovariates + " --absorb caseworker_id,citizen_id --out " + Path("two.h5") +
+                       " --compare-recoveries");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto f = store::H5File::OpenReadOnly(Path("two.h5"));
+  EXPECT_TRUE(f.Exists("/fixed_effects/caseworker_id/effect"));
+  EXPECT_TRUE(f.Exists("/fixed_effects/citizen_id/effect"));
+}
+
+TEST_F(CliTest, MissingColumnIsAClearError) {
+  const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") +
+                       " --outcome outcome --covariates age,no_such_column --absorb caseworker_id --out " +
+                       Path("bad.h5"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("no_such_column"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(Path("bad.h5")));
+}
+
+TEST_F(CliTest, NonNumericValueNamesFileRowAndColumn) {
+  {
+    std::ofstream out(Path("bad.csv"));
+    out << "y,x,cw\n1,0.5,1\n0,0.7,1\n1,abc,2\n0,0.1,2\n";
+  }
+  const CommandRun run = Cwfx("estimate --data " + Path("bad.csv") + " --outcome y --covariates x --absorb cw --out " +
+                       Path("bad2.h5"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("bad.csv"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("row 3"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("'x'"), std::string::npos) << run.output;
+}
+
+TEST_F(CliTest, UnknownFlagFailsWithUsage) {
+  const CommandRun run = Cwfx("estimate --bogus");
+  EXPECT_NE(run.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace cwfx
