@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "data_gen/calibration.h"
@@ -35,14 +36,14 @@ int main(int argc, char** argv) {
       {"max_responses", &GeneratorOptions::max_responses},
   };
   for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
+    const std::string_view arg = argv[a];
     const size_t eq = arg.find('=');
     if (eq == std::string::npos) {
       std::fprintf(stderr, "expected field=value, got %s\n", argv[a]);
       return 1;
     }
-    const std::string key = arg.substr(0, eq);
-    const std::string value = arg.substr(eq + 1);
+    const std::string key(arg.substr(0, eq));
+    const std::string value(arg.substr(eq + 1));
     if (key == "seed") {
       seed = std::strtoull(value.c_str(), nullptr, 10);
     } else if (key == "seeds") {

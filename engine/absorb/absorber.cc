@@ -183,15 +183,22 @@ struct Absorber::Plan {
     const int32_t* other = fc.other_c.data();
     const double* w = fc.weight_c.data();
     parallel::ParallelFor(ctx, 0, levels, std::max<int64_t>(1, fc.grain / 2), [&](int64_t g0, int64_t g1) {
-      double s[B];
-      for (int64_t g = g0; g < g1; ++g) {
-        for (int j = 0; j < B; ++j) s[j] = 0.0;
-        for (int64_t e = row[g]; e < row[g + 1]; ++e) {
-          const double we = w[e];
-          if (m == 1) {
-            const double* z = z_lb + static_cast<int64_t>(other[e]) * B;
+      alignas(64) double s[B];
+      if (m == 1) {
+        for (int64_t g = g0; g < g1; ++g) {
+          for (int j = 0; j < B; ++j) s[j] = 0.0;
+          for (int64_t e = row[g]; e < row[g + 1]; ++e) {
+            const double we = w[e];
+            const double* __restrict z = z_lb + static_cast<int64_t>(other[e]) * B;
             for (int j = 0; j < B; ++j) s[j] += we * z[j];
-          } else {
+          }
+          out(off + g, s);
+        }
+      } else {
+        for (int64_t g = g0; g < g1; ++g) {
+          for (int j = 0; j < B; ++j) s[j] = 0.0;
+          for (int64_t e = row[g]; e < row[g + 1]; ++e) {
+            const double we = w[e];
             const int32_t* o = other + e * m;
             for (int j = 0; j < B; ++j) {
               double t = 0.0;
@@ -199,8 +206,8 @@ struct Absorber::Plan {
               s[j] += we * t;
             }
           }
+          out(off + g, s);
         }
-        out(off + g, s);
       }
     });
   }
@@ -602,7 +609,7 @@ double Absorber::InverseScale(const double* x_n, Workspace& ws, const parallel::
 
 ColumnConvergence Absorber::SolveColumn(const double* x_n, double* residual_n, double tolerance, int max_iterations,
                                         double* alpha_out, const parallel::Context& ctx, Workspace* prepared,
-                                        const ColumnConvergence* cg_done) const {
+                                        const ColumnConvergence* cg_done, double prepared_inv_scale) const {
   const Plan& plan = *plan_;
   const int Q = plan.num_factors;
   const int64_t n = plan.num_obs;
@@ -627,7 +634,7 @@ ColumnConvergence Absorber::SolveColumn(const double* x_n, double* residual_n, d
     cc.criterion = 0.0;
     cc.converged = true;
   } else {
-    const double inv_scale = InverseScale(x_n, *ws, ctx);
+    const double inv_scale = prepared_inv_scale > 0.0 ? prepared_inv_scale : InverseScale(x_n, *ws, ctx);
 
     auto max_change = [&](const double* before) {
       const int64_t nbs = ReduceBlocks(ctx, S, kStateBlock, parts, [&](int64_t lo, int64_t hi, double* out) {
@@ -928,7 +935,8 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
         c.converged = c.converged && c.criterion < options_.tolerance;
         double* col = columns_nk.col(j0 + j).data();
         summary.columns[static_cast<size_t>(j0 + j)] = SolveColumn(
-            col, col, options_.tolerance, options_.max_iterations, nullptr, ctx, wsp[static_cast<size_t>(j)], &c);
+            col, col, options_.tolerance, options_.max_iterations, nullptr, ctx, wsp[static_cast<size_t>(j)], &c,
+            inv_scale[static_cast<size_t>(j)]);
       }
       for (auto& w : ws) plan.Release(std::move(w));
     }

@@ -151,10 +151,11 @@ class Absorber {
   // 1 / the column's weighted standard deviation (see the stopping rule).
   double InverseScale(const double* x_n, Workspace& ws, const parallel::Context& ctx) const;
   // One column from start to end. With `prepared` (level sums and, if
-  // cg_done, a conjugate-gradient state already in it), continues from there.
+  // cg_done, a conjugate-gradient state already in it, and the column's
+  // inverse scale), continues from there.
   ColumnConvergence SolveColumn(const double* x_n, double* residual_n, double tolerance, int max_iterations,
                                 double* alpha_out, const parallel::Context& ctx, Workspace* prepared = nullptr,
-                                const ColumnConvergence* cg_done = nullptr) const;
+                                const ColumnConvergence* cg_done = nullptr, double inv_scale = 0.0) const;
 };
 
 }  // namespace cwfx::absorb
