@@ -5,6 +5,8 @@
 //
 //   absorb_scaling [--max-n N] [--threads 1,2] [--sweeps S] [--accel it,cg,cg1,none] (cg1 = one column at a time)
 // Sizes 1e5, 1e6, 1e7 up to --max-n (default 1e6, so CI never runs 1e7).
+// par_x = the speed-up a compute-bound loop got on the same context just then:
+// on a shared machine it tells how many cores the row really had.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -54,6 +56,26 @@ double CopyBandwidth(const cwfx::parallel::Context& ctx) {
   return 16.0 * static_cast<double>(n) / best;
 }
 
+// Speed-up a compute-bound loop gets on ctx right now (vs one thread): on a
+// shared machine this says how many cores the run actually had.
+double AvailableSpeedup(const cwfx::parallel::Context& ctx) {
+  auto work = [](const cwfx::parallel::Context& c) {
+    std::vector<double> out(64);
+    const auto t0 = Clock::now();
+    cwfx::parallel::ParallelFor(c, 0, 64, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        double s = 0.0;
+        for (int i = 0; i < 1000000; ++i) s += static_cast<double>(i + b) * 1e-9;
+        out[static_cast<size_t>(b)] = s;
+      }
+    });
+    const double t = Seconds(t0, Clock::now());
+    return out[7] > -1.0 ? t : 0.0;
+  };
+  const double serial = work(cwfx::parallel::Context(1));
+  return serial / work(ctx);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,15 +104,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::printf("%10s %5s %4s %8s %8s %9s %8s %8s %7s %6s %9s %8s %9s %6s\n", "n", "accel", "thr", "cw", "citizens",
-              "cells", "setup_s", "absorb_s", "cpu_s", "iters", "sweep_ms", "GB/s", "copyGB/s", "eff");
+  std::printf("%10s %5s %4s %8s %8s %9s %8s %8s %7s %6s %9s %8s %9s %6s %6s\n", "n", "accel", "thr", "cw", "citizens",
+              "cells", "setup_s", "absorb_s", "cpu_s", "iters", "sweep_ms", "GB/s", "copyGB/s", "eff", "par_x");
   for (int64_t n : {int64_t{100000}, int64_t{1000000}, int64_t{10000000}}) {
     if (n > max_n) break;
     const auto design = cwfx::bench::MakeCaseworkerDesign(n);
-    const auto t0 = Clock::now();
-    const cwfx::absorb::Absorber ab0(design.factors, {});
-    const double setup = Seconds(t0, Clock::now());
-    const auto cost = ab0.sweep_cost();
+    const auto cost = cwfx::absorb::Absorber(design.factors, {}).sweep_cost();
     for (const std::string& accel : accels)
     for (int t : threads) {
       cwfx::absorb::AbsorbOptions opt;
@@ -98,13 +117,15 @@ int main(int argc, char** argv) {
       opt.acceleration = accel.rfind("cg", 0) == 0 ? cwfx::absorb::Acceleration::kConjugateGradient
                          : accel == "it" ? cwfx::absorb::Acceleration::kIronsTuck
                                          : cwfx::absorb::Acceleration::kNone;
-      const cwfx::absorb::Absorber ab(design.factors, {}, opt);
       const cwfx::parallel::Context ctx(t);
+      const auto s0 = Clock::now();
+      const cwfx::absorb::Absorber ab(design.factors, {}, opt, ctx);
+      const double setup = Seconds(s0, Clock::now());
       const double copy_bw = CopyBandwidth(ctx);
       ab.RunSweeps(2, ctx);  // warm up
-      const auto s0 = Clock::now();
+      const auto w0 = Clock::now();
       ab.RunSweeps(sweeps, ctx);
-      const double sweep_s = Seconds(s0, Clock::now()) / sweeps;
+      const double sweep_s = Seconds(w0, Clock::now()) / sweeps;
       Eigen::MatrixXd x = design.columns_nk;
       const auto a0 = Clock::now();
       const double c0 = CpuSeconds();
@@ -114,10 +135,11 @@ int main(int argc, char** argv) {
       int max_it = 0;
       for (const auto& c : summary.columns) max_it = std::max(max_it, c.iterations);
       const double bw = static_cast<double>(cost.bytes) / sweep_s;
-      std::printf("%10lld %5s %4d %8d %8d %9lld %8.3f %8.3f %7.3f %6d %9.3f %8.2f %9.2f %6.2f\n", static_cast<long long>(n),
+      std::printf("%10lld %5s %4d %8d %8d %9lld %8.3f %8.3f %7.3f %6d %9.3f %8.2f %9.2f %6.2f %6.2f\n", static_cast<long long>(n),
                   accel.c_str(), t,
                   design.factors[0].num_levels, design.factors[1].num_levels, static_cast<long long>(cost.cells),
-                  setup, absorb_s, absorb_cpu, max_it, sweep_s * 1e3, bw / 1e9, copy_bw / 1e9, bw / copy_bw);
+                  setup, absorb_s, absorb_cpu, max_it, sweep_s * 1e3, bw / 1e9, copy_bw / 1e9, bw / copy_bw,
+                  AvailableSpeedup(ctx));
       if (!summary.AllConverged()) std::printf("%s\n", summary.BriefReport().c_str());
       std::fflush(stdout);
     }

@@ -22,7 +22,7 @@ const fit::Design& GetDesign(int64_t n) {
   if (!slot) {
     bench::CaseworkerDesign cd = bench::MakeCaseworkerDesign(n, 16, 7);
     auto d = std::make_unique<fit::Design>();
-    d->outcome_name = "y";
+    for (int j = 0; j < 15; ++j) d->covariate_names.push_back(std::string("x").append(std::to_string(j + 1)));
     d->y_n = cd.columns_nk.col(15);
     d->X_nk = cd.columns_nk.leftCols(15);
     for (int j = 0; j < 15; ++j) d->covariate_names.push_back(std::string("x").append(std::to_string(j + 1)));

@@ -20,6 +20,21 @@
 //   X <- GGX - (<d, d2> / <d2, d2>) d,
 // followed from the 40th sweep on by one plain sweep after each extrapolation.
 // Inner products are summed over fixed blocks folded in order.
+//
+// CONJUGATE GRADIENT (default). The normal equations' block of the last factor
+// is diagonal (W_last), so it is eliminated exactly; the state v (factors
+// 0..Q-2) solves the Schur complement system
+//   S v = b,  S = A_ss - A_sl W_last^-1 A_ls,  b = Sx_s - A_sl W_last^-1 Sx_last,
+// a weighted graph Laplacian for two factors (singular once per connected
+// component; b is consistent, so CG stays in the range). Preconditioner:
+// diag(S), computed exactly at construction (0 for levels whose diagonal
+// vanishes: their component has nothing to identify). Columns are solved in
+// blocks of up to 8, interleaved [level][column], so one pass over the cells
+// serves the whole block; for two factors the product S p is one fused pass
+// over factor 1's cells with scatter buffers per fixed block of factor-1
+// levels (deterministic). References: Hestenes and Stiefel (1952) for CG; the
+// reduced Laplacian system is trick 4 of /work/shared/ALGORITHMS.md (solved
+// there directly by CHOLMOD in the solve module; here iteratively).
 #include "absorb/absorber.h"
 
 #include <algorithm>
@@ -48,6 +63,7 @@ constexpr int kMaxParts = 3;                       // partial sums per reduction
 // not amplify rounding, then finish the job from where it stopped.
 constexpr double kCgFloor = 1e-10;
 constexpr int kCgStagnation = 50;
+constexpr int64_t kFusedBlocks = 16;  // fixed scatter blocks of the fused two-factor Schur product
 
 // Per-block partial results of fn(lo, hi, out[kMaxParts]) over fixed blocks,
 // written to parts; the caller folds them in block order.
@@ -173,6 +189,54 @@ struct Absorber::Plan {
   void BlockCg(Workspace* const* ws, const double* inv_scale, double tolerance, int max_iterations,
                ColumnConvergence* out, const parallel::Context& ctx) const;
 
+  // Two factors, B columns: qv = S p in ONE pass over factor 1's cells,
+  // without materialising u = W_1^-1 A_10 p: for each factor-1 level h,
+  // u_h = (sum_e w_e p[g_e]) / W_h, then every cell scatters w_e u_h into its
+  // factor-0 level g_e. The scatter goes to one buffer per fixed block of
+  // factor-1 levels (nblk blocks, chosen from the sizes only), folded in block
+  // order: deterministic for any thread count. qv = W_0 p - sum of buffers.
+  template <int B>
+  void ApplySchurFused(const double* p_sb, double* qv_sb, double* partial, int64_t nblk,
+                       const parallel::Context& ctx) const {
+    const FactorCells& fc = cells_q[1];
+    const int64_t off = level_offset_q[1];
+    const int64_t L1 = level_offset_q[2] - off;
+    const int64_t S = num_state;
+    const int64_t* row = fc.row_cell_g.data();
+    const int32_t* other = fc.other_c.data();
+    const double* w = fc.weight_c.data();
+    const double* inv = inv_weight_l.data() + off;
+    parallel::ParallelFor(ctx, 0, nblk, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        double* acc = partial + blk * S * B;
+        std::fill(acc, acc + S * B, 0.0);
+        const int64_t h0 = blk * L1 / nblk, h1 = (blk + 1) * L1 / nblk;
+        alignas(64) double u[B];
+        for (int64_t h = h0; h < h1; ++h) {
+          for (int j = 0; j < B; ++j) u[j] = 0.0;
+          for (int64_t e = row[h]; e < row[h + 1]; ++e) {
+            const double* pg = p_sb + static_cast<int64_t>(other[e]) * B;
+            for (int j = 0; j < B; ++j) u[j] += w[e] * pg[j];
+          }
+          for (int j = 0; j < B; ++j) u[j] *= inv[h];
+          for (int64_t e = row[h]; e < row[h + 1]; ++e) {
+            double* ag = acc + static_cast<int64_t>(other[e]) * B;
+            for (int j = 0; j < B; ++j) ag[j] += w[e] * u[j];
+          }
+        }
+      }
+    });
+    const double* wl = weight_l.data();
+    parallel::ParallelFor(ctx, 0, S, kStateBlock, [&](int64_t lo, int64_t hi) {
+      for (int64_t l = lo; l < hi; ++l)
+        for (int j = 0; j < B; ++j) {
+          double sum = 0.0;
+          for (int64_t blk = 0; blk < nblk; ++blk) sum += partial[(blk * S + l) * B + j];
+          qv_sb[l * B + j] = wl[l] * p_sb[l * B + j] - sum;
+        }
+    });
+  }
+
   template <int B, class Out>
   void RowPassBlock(int q, const double* z_lb, const parallel::Context& ctx, Out&& out) const {
     const FactorCells& fc = cells_q[static_cast<size_t>(q)];
@@ -234,6 +298,13 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
       z(static_cast<size_t>(S * B));
   const int64_t nblocks = std::max<int64_t>(1, (S + kStateBlock - 1) / kStateBlock);
   std::vector<double> parts(static_cast<size_t>(nblocks * 3 * B));
+  // Two factors: the fused Schur product (see ApplySchurFused) when its
+  // per-block buffers stay small next to the factor-1 levels.
+  const int64_t L1 = L - last_off;
+  const int64_t fused_blocks = Q == 2 ? std::min<int64_t>(kFusedBlocks, L1 / std::max<int64_t>(1, 2 * S)) : 0;
+  std::vector<double> partial(fused_blocks >= 2 ? static_cast<size_t>(fused_blocks * S * B) : 0);
+  if (fused_blocks < 2) partial.clear();
+  const int64_t use_fused = fused_blocks >= 2 ? fused_blocks : 0;
   double* a[B];
   const double* sx[B];
   for (int j = 0; j < B; ++j) a[j] = ws[j]->a_l.data(), sx[j] = ws[j]->sx_l.data();
@@ -291,16 +362,20 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
   };
   while (num_active > 0 && it < max_iterations) {
     // qv = S p, p = t[0 : S*B).
-    RowPassBlock<B>(Q - 1, t.data(), ctx, [&](int64_t l, const double* s) {
-      for (int j = 0; j < B; ++j) t[static_cast<size_t>(l * B + j)] = -s[j] * inv[l];
-    });
-    for (int q = 0; q + 1 < Q; ++q)
-      RowPassBlock<B>(q, t.data(), ctx, [&](int64_t l, const double* s) {
-        for (int j = 0; j < B; ++j) {
-          const size_t k = static_cast<size_t>(l * B + j);
-          qv[k] = wl[l] * t[k] + s[j];
-        }
+    if (use_fused > 0) {
+      ApplySchurFused<B>(t.data(), qv.data(), partial.data(), use_fused, ctx);
+    } else {
+      RowPassBlock<B>(Q - 1, t.data(), ctx, [&](int64_t l, const double* s) {
+        for (int j = 0; j < B; ++j) t[static_cast<size_t>(l * B + j)] = -s[j] * inv[l];
       });
+      for (int q = 0; q + 1 < Q; ++q)
+        RowPassBlock<B>(q, t.data(), ctx, [&](int64_t l, const double* s) {
+          for (int j = 0; j < B; ++j) {
+            const size_t k = static_cast<size_t>(l * B + j);
+            qv[k] = wl[l] * t[k] + s[j];
+          }
+        });
+    }
     ++it;
     nb = ReduceBlocks(ctx, S, kStateBlock, parts.data(), [&](int64_t lo, int64_t hi, double* o) {
       double ppq[B] = {};
@@ -403,6 +478,10 @@ std::string AbsorbSummary::BriefReport(const std::vector<std::string>& column_na
 }
 
 Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, AbsorbOptions options)
+    : Absorber(std::move(factors), std::move(weights_n), options, parallel::Context(1)) {}
+
+Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, AbsorbOptions options,
+                   const parallel::Context& ctx)
     : factors_(std::move(factors)), weights_n_(std::move(weights_n)), options_(options) {
   if (factors_.empty()) throw Error("Absorber: at least one factor is required");
   if (!(options_.tolerance > 0.0)) throw Error("Absorber: tolerance must be positive");
@@ -496,32 +575,39 @@ Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, A
         if (others[static_cast<size_t>(k)][i] != others[static_cast<size_t>(k)][j]) return false;
       return true;
     };
+    // Rows are independent: sorted, counted and filled in parallel.
+    const int64_t row_grain = std::max<int64_t>(16, L * 4096 / std::max<int64_t>(1, static_cast<int64_t>(n)));
     fc.row_cell_g.assign(static_cast<size_t>(L) + 1, 0);
-    for (int64_t g = 0; g < L; ++g) {
-      int32_t* b = fc.perm_n.data() + fc.row_obs_g[static_cast<size_t>(g)];
-      int32_t* e = fc.perm_n.data() + fc.row_obs_g[static_cast<size_t>(g) + 1];
-      std::sort(b, e, less);
-      int64_t cells = 0;
-      for (int32_t* p = b; p < e; ++p)
-        if (p == b || !same(*(p - 1), *p)) ++cells;
-      fc.row_cell_g[static_cast<size_t>(g) + 1] = fc.row_cell_g[static_cast<size_t>(g)] + cells;
-    }
+    parallel::ParallelFor(ctx, 0, L, row_grain, [&](int64_t g0, int64_t g1) {
+      for (int64_t g = g0; g < g1; ++g) {
+        int32_t* b = fc.perm_n.data() + fc.row_obs_g[static_cast<size_t>(g)];
+        int32_t* e = fc.perm_n.data() + fc.row_obs_g[static_cast<size_t>(g) + 1];
+        std::sort(b, e, less);
+        int64_t cells = 0;
+        for (int32_t* p = b; p < e; ++p)
+          if (p == b || !same(*(p - 1), *p)) ++cells;
+        fc.row_cell_g[static_cast<size_t>(g) + 1] = cells;
+      }
+    });
+    for (int64_t g = 0; g < L; ++g) fc.row_cell_g[static_cast<size_t>(g) + 1] += fc.row_cell_g[static_cast<size_t>(g)];
     const int64_t num_cells = fc.row_cell_g.back();
     fc.other_c.resize(static_cast<size_t>(num_cells * m));
     fc.weight_c.assign(static_cast<size_t>(num_cells), 0.0);
-    int64_t c = -1;
-    for (int64_t g = 0; g < L; ++g) {
-      for (int64_t j = fc.row_obs_g[static_cast<size_t>(g)]; j < fc.row_obs_g[static_cast<size_t>(g) + 1]; ++j) {
-        const int32_t i = fc.perm_n[static_cast<size_t>(j)];
-        if (j == fc.row_obs_g[static_cast<size_t>(g)] || !same(fc.perm_n[static_cast<size_t>(j) - 1], i)) {
-          ++c;
-          for (int k = 0; k < m; ++k)
-            fc.other_c[static_cast<size_t>(c * m + k)] =
-                static_cast<int32_t>(other_off[static_cast<size_t>(k)] + others[static_cast<size_t>(k)][i]);
+    parallel::ParallelFor(ctx, 0, L, row_grain, [&](int64_t g0, int64_t g1) {
+      for (int64_t g = g0; g < g1; ++g) {
+        int64_t c = fc.row_cell_g[static_cast<size_t>(g)] - 1;
+        for (int64_t j = fc.row_obs_g[static_cast<size_t>(g)]; j < fc.row_obs_g[static_cast<size_t>(g) + 1]; ++j) {
+          const int32_t i = fc.perm_n[static_cast<size_t>(j)];
+          if (j == fc.row_obs_g[static_cast<size_t>(g)] || !same(fc.perm_n[static_cast<size_t>(j) - 1], i)) {
+            ++c;
+            for (int k = 0; k < m; ++k)
+              fc.other_c[static_cast<size_t>(c * m + k)] =
+                  static_cast<int32_t>(other_off[static_cast<size_t>(k)] + others[static_cast<size_t>(k)][i]);
+          }
+          fc.weight_c[static_cast<size_t>(c)] += weight(i);
         }
-        fc.weight_c[static_cast<size_t>(c)] += weight(i);
       }
-    }
+    });
     fc.grain = std::max<int64_t>(16, L * kCellsPerTask / std::max<int64_t>(1, num_cells));
   }
   // Diagonal of the Schur complement S = A_ss - A_sl diag(W_last)^-1 A_ls:
@@ -530,29 +616,33 @@ Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, A
     plan->schur_inv_diag_s.assign(static_cast<size_t>(plan->num_state), 0.0);
     const std::vector<int32_t>& last = factors_[static_cast<size_t>(Q) - 1].codes_n;
     const int64_t last_off = plan->level_offset_q[static_cast<size_t>(Q) - 1];
-    std::vector<std::pair<int32_t, double>> links;
     for (int q = 0; q + 1 < Q; ++q) {
       const Plan::FactorCells& fc = plan->cells_q[static_cast<size_t>(q)];
       const int64_t off = plan->level_offset_q[static_cast<size_t>(q)];
-      for (int64_t g = 0; g < factors_[static_cast<size_t>(q)].num_levels; ++g) {
-        links.clear();
-        for (int64_t j = fc.row_obs_g[static_cast<size_t>(g)]; j < fc.row_obs_g[static_cast<size_t>(g) + 1]; ++j) {
-          const int32_t i = fc.perm_n[static_cast<size_t>(j)];
-          links.emplace_back(last[static_cast<size_t>(i)], weight(i));
+      const int64_t L = factors_[static_cast<size_t>(q)].num_levels;
+      const int64_t row_grain = std::max<int64_t>(16, L * 4096 / std::max<int64_t>(1, static_cast<int64_t>(n)));
+      parallel::ParallelFor(ctx, 0, L, row_grain, [&](int64_t g0, int64_t g1) {
+        std::vector<std::pair<int32_t, double>> links;  // per chunk, construction only
+        for (int64_t g = g0; g < g1; ++g) {
+          links.clear();
+          for (int64_t j = fc.row_obs_g[static_cast<size_t>(g)]; j < fc.row_obs_g[static_cast<size_t>(g) + 1]; ++j) {
+            const int32_t i = fc.perm_n[static_cast<size_t>(j)];
+            links.emplace_back(last[static_cast<size_t>(i)], weight(i));
+          }
+          std::sort(links.begin(), links.end());
+          double sub = 0.0;
+          for (size_t a = 0; a < links.size();) {
+            double c = 0.0;
+            size_t b = a;
+            for (; b < links.size() && links[b].first == links[a].first; ++b) c += links[b].second;
+            sub += c * c * plan->inv_weight_l[static_cast<size_t>(last_off + links[a].first)];
+            a = b;
+          }
+          const double wg = plan->weight_l[static_cast<size_t>(off + g)];
+          const double d = wg - sub;
+          plan->schur_inv_diag_s[static_cast<size_t>(off + g)] = d > 1e-11 * wg ? 1.0 / d : 0.0;
         }
-        std::sort(links.begin(), links.end());
-        double sub = 0.0;
-        for (size_t a = 0; a < links.size();) {
-          double c = 0.0;
-          size_t b = a;
-          for (; b < links.size() && links[b].first == links[a].first; ++b) c += links[b].second;
-          sub += c * c * plan->inv_weight_l[static_cast<size_t>(last_off + links[a].first)];
-          a = b;
-        }
-        const double wg = plan->weight_l[static_cast<size_t>(off + g)];
-        const double d = wg - sub;
-        plan->schur_inv_diag_s[static_cast<size_t>(off + g)] = d > 1e-11 * wg ? 1.0 / d : 0.0;
-      }
+      });
     }
   }
   plan_ = std::move(plan);

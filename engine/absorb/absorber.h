@@ -27,8 +27,14 @@
 // - Determinism: every level's sum is taken sequentially in a fixed order and
 //   every reduction runs over fixed blocks folded in order, so the results are
 //   bit-identical for any thread count.
-// - Parallelism: over columns, and within a column over level ranges of each
-//   factor's pass and over observation blocks of the residual pass.
+// - Parallelism: over columns (conjugate gradient: over blocks of up to
+//   column_block columns that share every pass over the cells), and within a
+//   column or block over level ranges of each factor's pass and over
+//   observation blocks of the level-sum, scale and residual passes.
+// - Memory: the plan holds ~4 N bytes per factor plus 20 bytes per cell and
+//   factor (2 factors); each column in flight needs 2 x (total levels) doubles,
+//   a conjugate-gradient block another (column_block x total levels) doubles.
+//   No N-length copies of a column are made.
 #pragma once
 
 #include <Eigen/Dense>
@@ -96,6 +102,9 @@ class Absorber {
   // once (O(N log) time, about 4 N bytes per factor plus the cells), shared by
   // copies of the Absorber. Copies and concurrent calls are safe.
   Absorber(std::vector<Factor> factors, std::vector<double> weights_n, AbsorbOptions options = {});
+  // The same, building the plan in parallel on ctx (identical result).
+  Absorber(std::vector<Factor> factors, std::vector<double> weights_n, AbsorbOptions options,
+           const parallel::Context& ctx);
 
   int64_t num_obs() const;
   const std::vector<Factor>& factors() const { return factors_; }

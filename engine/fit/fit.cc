@@ -92,7 +92,8 @@ double WeightedCentredSS(const Eigen::Ref<const Eigen::VectorXd>& x, const std::
 
 CoreFit AbsorbAndSolve(const std::vector<absorb::Factor>& factors, const std::vector<double>& w,
                        const Eigen::VectorXd& y, const Eigen::MatrixXd& x, const FitOptions& opt,
-                       const parallel::Context& ctx, const solve::FixedEffectSolver* solver) {
+                       const parallel::Context& ctx, const solve::FixedEffectSolver* solver,
+                       const absorb::Absorber* absorber = nullptr) {
   const int64_t n = y.size();
   const int k = static_cast<int>(x.cols());
   CoreFit cf;
@@ -103,9 +104,11 @@ CoreFit AbsorbAndSolve(const std::vector<absorb::Factor>& factors, const std::ve
     solver->Absorb(z);
     cf.direct = true;
     cf.summary.columns.assign(static_cast<size_t>(k + 1), absorb::ColumnConvergence{0, 0.0, true});
+  } else if (absorber != nullptr) {
+    cf.summary = absorber->Absorb(z, ctx);
   } else {
-    absorb::Absorber absorber(factors, w, opt.absorb);
-    cf.summary = absorber.Absorb(z, ctx);
+    const absorb::Absorber local(factors, w, opt.absorb);
+    cf.summary = local.Absorb(z, ctx);
   }
   cf.yt = z.col(0);
   const Eigen::Map<const Eigen::VectorXd> wv(w.data(), static_cast<Eigen::Index>(w.size()));
@@ -227,8 +230,9 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
   }
 
   // Factors actually absorbed (an intercept when there is none).
-  std::vector<absorb::Factor> factors = design.factors;
-  if (factors.empty()) factors.push_back(absorb::Factor{"(intercept)", std::vector<int32_t>(static_cast<size_t>(n), 0), 1});
+  std::vector<absorb::Factor> intercept;
+  if (num_q == 0) intercept.push_back(absorb::Factor{"(intercept)", std::vector<int32_t>(static_cast<size_t>(n), 0), 1});
+  const std::vector<absorb::Factor>& factors = num_q == 0 ? intercept : design.factors;
 
   r.outcome_name = design.outcome_name;
   r.n = n;
@@ -259,9 +263,13 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
   if (options.absorb_method == AbsorbMethod::kDirect && num_q > 2)
     r.warnings.push_back("direct absorption needs 1 or 2 factors; used iterative absorption");
 
-  // ---- absorb + solve
+  // ---- absorb + solve (one Absorber serves absorption and sweep recovery)
   auto t0 = Clock::now();
-  CoreFit cf = AbsorbAndSolve(factors, w, design.y_n, design.X_nk, options, ctx, solver ? &*solver : nullptr);
+  std::optional<absorb::Absorber> absorber;
+  const bool direct = options.absorb_method == AbsorbMethod::kDirect && solver && solver->ok();
+  if (!direct) absorber.emplace(factors, w, options.absorb);
+  CoreFit cf = AbsorbAndSolve(factors, w, design.y_n, design.X_nk, options, ctx, solver ? &*solver : nullptr,
+                              absorber ? &*absorber : nullptr);
   r.seconds_absorb = Seconds(t0);
   r.absorb_method = cf.direct ? "direct" : "iterative";
   r.absorb_summary = cf.summary;
@@ -392,8 +400,8 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     }
     const bool want_sweeps = options.recovery == FeRecovery::kSweeps || options.compare_recoveries || !can_cholmod;
     if (want_sweeps) {
-      absorb::Absorber absorber(design.factors, w, options.absorb);
-      absorb::Absorber::Recovered rec = absorber.RecoverEffects(fe_span, ctx);
+      if (!absorber) absorber.emplace(design.factors, w, options.absorb);
+      absorb::Absorber::Recovered rec = absorber->RecoverEffects(fe_span, ctx);
       r.sweep_recovery = rec.convergence;
       if (!rec.convergence.converged)
         r.warnings.push_back("fixed-effect recovery by sweeps did not converge after " +

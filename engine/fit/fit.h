@@ -79,9 +79,10 @@
 // observations of level g, n_c of the component): the variance of
 // psi_j - u_c' psi, i.e. of the effect under the mean-zero normalisation.
 // With one factor u = 0 and Var(psi_j) = s2 / w_j + xbar_j' V_beta xbar_j,
-// w_j = sum of weights in level j. Computed with one block of CHOLMOD solves
-// per 64 levels; skipped (with a warning) above max_levels_for_std_errors or
-// with 3+ factors.
+// w_j = sum of weights in level j. [N^-]_00's diagonal is computed by blocks
+// of CHOLMOD solves (256 levels per block when factor 0 carries the reduced
+// Laplacian, whose grounded inverse it then is; 64 otherwise); skipped (with a
+// warning) above max_levels_for_std_errors or with 3+ factors.
 #pragma once
 
 #include <Eigen/Dense>

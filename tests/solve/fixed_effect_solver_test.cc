@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "core/error.h"
 #include "solve/dense_reference.h"
@@ -149,6 +150,27 @@ TEST(OneFactor, DiagonalRecovery) {
   for (int64_t i = 0; i < n; ++i) fe[i] = a[f.codes_q_n[0][i]];
   auto eff = solver.Recover(std::span<const double>(fe.data(), n));
   EXPECT_LT((eff[0] - a).cwiseAbs().maxCoeff(), 1e-12);
+}
+
+TEST(Concurrency, ConstSolvesFromSeveralThreads) {
+  const int64_t n = 2000;
+  RandomFactors f = MakeFactors(n, {50, 400}, 2, 21);
+  FixedEffectSolver solver(Views(f), {});
+  Eigen::MatrixXd v = Eigen::MatrixXd::Random(n, 3);
+  const auto expect = solver.RecoverMany(v);
+  std::vector<double> err(4, 1.0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      double e = 0;
+      for (int rep = 0; rep < 20; ++rep) {
+        const auto got = solver.RecoverMany(v);
+        for (int q = 0; q < 2; ++q) e = std::max(e, (got[q] - expect[q]).cwiseAbs().maxCoeff());
+      }
+      err[t] = e;
+    });
+  for (auto& th : threads) th.join();
+  for (double e : err) EXPECT_EQ(e, 0.0);
 }
 
 TEST(Errors, BadInput) {
