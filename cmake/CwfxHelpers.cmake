@@ -4,6 +4,11 @@
 function(cwfx_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
                          -Wno-unused-parameter)
+  # GCC 12 reports -Wrestrict false positives inside libstdc++'s string
+  # concatenation (GCC bug 105329); the warning is noise there.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
 endfunction()
 
 # cwfx_add_library(<module> SOURCES ... DEPS ...)

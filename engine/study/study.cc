@@ -102,12 +102,13 @@ const std::vector<std::string>& RatingLabels() {
 
 std::vector<std::string> StudyOptions::DefaultCovariates() {
   std::vector<std::string> c = {"gender", "age", "civil_status", "employment_history", "benefit_history"};
-  for (int k = 1; k <= 11; ++k) c.push_back("somatic_" + std::to_string(k));
-  for (int k = 1; k <= 10; ++k) c.push_back("psych_" + std::to_string(k));
+  // std::string(...).append: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
+  for (int k = 1; k <= 11; ++k) c.push_back(std::string("somatic_").append(std::to_string(k)));
+  for (int k = 1; k <= 10; ++k) c.push_back(std::string("psych_").append(std::to_string(k)));
   c.push_back("medicine");
   c.push_back("doctor_visits");
-  for (int k = 1; k <= 11; ++k) c.push_back("B" + std::to_string(k));
-  for (int k = 1; k <= 11; ++k) c.push_back("dB" + std::to_string(k));
+  for (int k = 1; k <= 11; ++k) c.push_back(std::string("B").append(std::to_string(k)));
+  for (int k = 1; k <= 11; ++k) c.push_back(std::string("dB").append(std::to_string(k)));
   return c;
 }
 
@@ -212,6 +213,11 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
   res.fit = fit::Fit(design, fo, ctx);
   const fit::FitResult& fr = res.fit;
   for (const auto& w : fr.warnings) res.warnings.push_back("fit: " + w);
+  if (fr.num_components > 1) {
+    res.warnings.push_back("the factor graph has " + std::to_string(fr.num_components) +
+                           " connected components: caseworker effects are normalised within each and are not "
+                           "comparable across them, so the ranking mixes incomparable scales");
+  }
 
   const int64_t n = design.num_obs();
   res.responses = n;
@@ -434,7 +440,7 @@ std::string StudyResult::Summary() const {
   s += "  R2 without caseworker effects " + Fmt("%.3f", r2_without_caseworkers) + ", with " +
        Fmt("%.3f", r2_with_caseworkers) + "\n";
   s += "Quartile sizes (bottom..top):";
-  for (int32_t q : ranking.sizes_q) s += " " + std::to_string(q);
+  for (int32_t q : ranking.sizes_q) s.append(" ").append(std::to_string(q));
   s += "\n";
   auto row = [&s](const char* name, const QuartileFigure& f, double scale, const char* fmt) {
     char buf[64];
@@ -447,7 +453,7 @@ std::string StudyResult::Summary() const {
     std::snprintf(buf, sizeof buf, "   (joint p = %.3g)\n", f.stats.wald_p);
     s += buf;
   };
-  s += "Figures 1-3 by quartile             Q1 (bottom)   Q2      Q3      Q4 (top)\n";
+  s += "Figures 1-3 by quartile                 Q1      Q2      Q3      Q4   (Q1 bottom, Q4 top)\n";
   row("Fig 1 outcome share (%)", fig1_outcome, 100, "%8.1f");
   row("Fig 2 mean effect (pp, centred)", fig2_effect, 100, "%8.1f");
   row("Fig 3 citizens per caseworker", fig3_citizens, 1, "%8.1f");

@@ -18,5 +18,6 @@ const std::string& CommandLine();
 
 Action AddGenerateCommand(CLI::App& app);
 Action AddEstimateCommand(CLI::App& app);
+Action AddStudyCommand(CLI::App& app);
 
 }  // namespace cwfx::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   };
   add(&cwfx::cli::AddGenerateCommand);
   add(&cwfx::cli::AddEstimateCommand);
+  add(&cwfx::cli::AddStudyCommand);
 
   CLI11_PARSE(app, argc, argv);
   try {
