@@ -17,6 +17,16 @@
 namespace cwfx::sample {
 namespace {
 
+// YYYY-MM-DD, then nothing or a separator ('T' or ' ') and a time.
+bool IsIsoDate(const std::string& v) {
+  if (v.size() < 10) return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (v[static_cast<size_t>(i)] < '0' || v[static_cast<size_t>(i)] > '9') return false;
+  }
+  if (v[4] != '-' || v[7] != '-') return false;
+  return v.size() == 10 || v[10] == 'T' || v[10] == ' ';
+}
+
 int64_t CountDistinct(std::span<const int32_t> codes_n, std::span<const int64_t> rows_k, int32_t levels) {
   std::vector<char> seen(static_cast<size_t>(levels), 0);
   int64_t count = 0;
@@ -127,9 +137,16 @@ table::Table ApplyStudySample(const table::Table& responses, const SampleOptions
         return a < b;
       });
     } else {
+      // Text dates are ordered as text, which is chronological only for ISO
+      // dates (YYYY-MM-DD, optionally followed by a time); refuse anything else
+      // rather than order responses wrongly in silence.
       for (int64_t r : order_k) {
-        if (date.text[static_cast<size_t>(r)].empty()) {
-          throw Error(Location{responses.source(), r + 1, date.name}, "missing date");
+        const std::string& v = date.text[static_cast<size_t>(r)];
+        if (v.empty()) throw Error(Location{responses.source(), r + 1, date.name}, "missing date");
+        if (!IsIsoDate(v)) {
+          throw Error(Location{responses.source(), r + 1, date.name},
+                      "date '" + v + "' is not an ISO date (YYYY-MM-DD); convert the column to ISO "
+                      "dates or to a number (e.g. days since an origin)");
         }
       }
       std::sort(order_k.begin(), order_k.end(), [&](int64_t a, int64_t b) {

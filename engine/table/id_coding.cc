@@ -33,6 +33,13 @@ IdCoding CodeNumeric(const Table& table, const Column& c) {
       throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
                   std::isnan(ids_n[r]) ? "missing id" : "non-finite id");
     }
+    // Numeric ids travel as doubles; beyond 2^53 two different ids can be the
+    // same double and would be merged into one level without a word.
+    if (std::fabs(ids_n[r]) >= 9007199254740992.0) {
+      throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
+                  "numeric id too large to be held exactly (|id| >= 2^53); store this id column as "
+                  "text");
+    }
   }
   // -0.0 == 0.0, so sort/unique already merges them into one level.
   std::vector<double> levels_g(ids_n);

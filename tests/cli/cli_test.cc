@@ -148,7 +148,21 @@ TEST_F(CliTest, NonNumericValueNamesFileRowAndColumn) {
 
 TEST_F(CliTest, UnknownFlagFailsWithUsage) {
   const CommandRun run = Cwfx("estimate --bogus");
-  EXPECT_NE(run.exit_code, 0);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  const CommandRun missing_file =
+      Cwfx("estimate --data " + Path("no_such_file.csv") + " --outcome y --out " + Path("x.h5"));
+  EXPECT_EQ(missing_file.exit_code, 2) << missing_file.output;
+  EXPECT_EQ(Cwfx("estimate --help").exit_code, 0);
+}
+
+TEST_F(CliTest, NonConvergenceIsExitCodeFourWithResultsKept) {
+  // Two factors and one iteration: the absorption cannot converge.
+  const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
+                              kCovariates + " --absorb caseworker_id,citizen_id --max-iterations 1 --out " +
+                              Path("nc.h5"));
+  EXPECT_EQ(run.exit_code, 4) << run.output;
+  EXPECT_NE(run.output.find("WARNING"), std::string::npos) << run.output;
+  EXPECT_TRUE(fs::exists(Path("nc.h5")));
 }
 
 }  // namespace

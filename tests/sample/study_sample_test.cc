@@ -142,6 +142,28 @@ TEST(StudySample, SmallHandBuiltExample) {
   EXPECT_THROW(ApplyStudySample(t, o), Error);
 }
 
+TEST(StudySample, NonIsoTextDatesAreRefusedNotMisordered) {
+  // 01-03-2015 sorts before 02-01-2014 as text: ordering such dates as text
+  // would drop the wrong "first" response, so the sample refuses them.
+  table::Table t("reg.csv");
+  t.AddText("citizen_id", {"x1", "x1"});
+  t.AddText("caseworker_id", {"a", "a"});
+  t.AddText("date", {"2014-01-02", "01-03-2015"});
+  t.AddNumeric("B1", {1, 2});
+  SampleOptions o;
+  o.min_citizens_per_caseworker = 1;
+  o.min_caseworkers_remaining = 1;
+  o.change_columns = {"B1"};
+  try {
+    ApplyStudySample(t, o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().row, 2);
+    EXPECT_EQ(e.where().column, "date");
+    EXPECT_NE(std::string(e.what()).find("ISO"), std::string::npos) << e.what();
+  }
+}
+
 TEST(StudySample, FewerThanFourCaseworkersIsAnError) {
   // k caseworkers with 10 citizens of 2 responses each.
   auto make = [](int k) {

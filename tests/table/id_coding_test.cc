@@ -66,6 +66,16 @@ TEST(IdCodingTest, MissingIdsAreErrors) {
   EXPECT_TRUE(ThrowsAt([&] { CodeIds(t, "nope"); }, "reg.csv", -1, "nope", "no such column"));
 }
 
+TEST(IdCodingTest, NumericIdsBeyondExactDoublesAreErrors) {
+  // 2^53 + 1 is not a double: it would merge with 2^53 into one level.
+  Table t("reg.csv");
+  t.AddNumeric("id", {1, 9007199254740992.0, 3});
+  EXPECT_TRUE(ThrowsAt([&] { CodeIds(t, "id"); }, "reg.csv", 2, "id", "too large"));
+  Table ok("reg.csv");
+  ok.AddNumeric("id", {1, 9007199254740991.0});
+  EXPECT_EQ(CodeIds(ok, "id").num_levels, 2);
+}
+
 TEST(IdCodingTest, EmptyTable) {
   Table t("e");
   t.AddNumeric("id", {});

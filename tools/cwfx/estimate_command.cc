@@ -118,7 +118,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
                          {"absorb_method", f.absorb_method},
                          {"r2_without_factor", options.r2_without_factor},
                          {"hdf5_group", f.hdf5_group}};
-  results::Provenance provenance{command_line, f.data, results::FileFingerprint(f.data), opts.dump()};
+  results::Provenance provenance{command_line, f.data, results::FileFingerprint(f.data), opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   results::FitWriteOptions write_options;
   write_options.residuals = f.residuals;
   results::WriteFitResult(f.out, design, result, provenance, write_options);
@@ -132,14 +132,17 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("Results written to %s (%.2f s, %d threads)\n", f.out.c_str(), secs, ctx.threads());
   }
-  // Non-convergence is a result, not an error, but scripts must be able to see it.
-  for (const auto& c : result.absorb_summary.columns) {
-    if (!c.converged) {
-      std::fprintf(stderr,
-                   "cwfx: WARNING: the absorption did not converge for every column; the results "
-                   "are stored but not trustworthy (exit code 4). Raise --max-iterations.\n");
-      return 4;
-    }
+  // Non-convergence is a result, not an error, but scripts must be able to see
+  // it: of the main absorption, or of the refit behind "R2 without".
+  bool converged = result.absorb_summary.AllConverged();
+  for (const auto& w : result.warnings) {
+    if (w.find("did not converge") != std::string::npos) converged = false;
+  }
+  if (!converged) {
+    std::fprintf(stderr,
+                 "cwfx: WARNING: an iterative step did not converge (see the warnings above); the "
+                 "results are stored but not trustworthy (exit code 4). Raise --max-iterations.\n");
+    return 4;
   }
   return 0;
 }

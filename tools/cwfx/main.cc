@@ -37,7 +37,14 @@ int main(int argc, char** argv) {
   add(&cwfx::cli::AddEstimateCommand);
   add(&cwfx::cli::AddStudyCommand);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with exit code 0; every real parse
+    // error (unknown flag, missing file, bad value) is bad input: exit 2.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   try {
     for (auto& [sub, action] : actions) {
       if (sub->parsed()) return action();
