@@ -21,48 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// ------------------------------------------------ Student t (own code)
-// Regularised incomplete beta I_x(a, b) by its continued fraction (modified
-// Lentz), the standard route for the t distribution function.
-double BetaContinuedFraction(double a, double b, double x) {
-  constexpr int kMaxIt = 500;
-  constexpr double kEps = 1e-16, kTiny = 1e-300;
-  const double qab = a + b, qap = a + 1, qam = a - 1;
-  double c = 1, d = 1 - qab * x / qap;
-  if (std::abs(d) < kTiny) d = kTiny;
-  d = 1 / d;
-  double h = d;
-  for (int m = 1; m <= kMaxIt; ++m) {
-    const double m2 = 2.0 * m;
-    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (std::abs(d) < kTiny) d = kTiny;
-    c = 1 + aa / c;
-    if (std::abs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (std::abs(d) < kTiny) d = kTiny;
-    c = 1 + aa / c;
-    if (std::abs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    const double del = d * c;
-    h *= del;
-    if (std::abs(del - 1) < kEps) break;
-  }
-  return h;
-}
-
-double RegularisedBeta(double a, double b, double x) {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
-  const double bt = std::exp(lbt);
-  if (x < (a + 1) / (a + b + 2)) return bt * BetaContinuedFraction(a, b, x) / a;
-  return 1 - bt * BetaContinuedFraction(b, a, 1 - x) / b;
-}
-
 // ------------------------------------------------ the absorbed regression
 struct CoreFit {
   std::vector<int> kept;        // indices of kept covariates
@@ -194,12 +152,6 @@ void FitOptions::Validate() const {
   if (!(absorb.tolerance > 0)) throw Error("fit options: absorb tolerance must be positive");
   if (absorb.max_iterations < 1) throw Error("fit options: absorb max_iterations must be >= 1");
   if (max_levels_for_std_errors < 0) throw Error("fit options: max_levels_for_std_errors must be >= 0");
-}
-
-double StudentTwoSidedP(double t, double dof) {
-  if (!std::isfinite(t)) return std::isnan(t) ? std::numeric_limits<double>::quiet_NaN() : 0.0;
-  if (!(dof > 0)) return std::numeric_limits<double>::quiet_NaN();
-  return RegularisedBeta(dof / 2, 0.5, dof / (dof + t * t));
 }
 
 FitResult Fit(const Design& design, const FitOptions& options, const parallel::Context& ctx) {

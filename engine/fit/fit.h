@@ -93,6 +93,7 @@
 
 #include "absorb/absorber.h"
 #include "absorb/identify.h"
+#include "core/distributions.h"
 #include "fit/design.h"
 #include "parallel/parallel.h"
 
@@ -200,7 +201,8 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
 // within R2, R2 without a factor, diagnostics and warnings.
 std::string FormatRegressionTable(const FitResult& result);
 
-// Two-sided p-value of a t statistic with dof degrees of freedom.
-double StudentTwoSidedP(double t, double dof);
+// Two-sided p-value of a t statistic with dof degrees of freedom (the one
+// implementation lives in core/distributions.h).
+using cwfx::StudentTwoSidedP;
 
 }  // namespace cwfx::fit

@@ -1,13 +1,12 @@
 #include "results/fit_writer.h"
 
 #include <charconv>
-#include <chrono>
 #include <cstdint>
-#include <ctime>
+#include <span>
 #include <vector>
 
+#include "core/time_format.h"
 #include "core/version.h"
-#include "store/h5_file.h"
 
 namespace cwfx::results {
 namespace {
@@ -27,46 +26,14 @@ bool AllIntegers(const std::vector<std::string>& labels, std::vector<int64_t>* o
   return true;
 }
 
-std::string UtcNow() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::span<const double> Span(const Eigen::VectorXd& v) { return {v.data(), static_cast<size_t>(v.size())}; }
-
-void WriteCoefficients(store::H5File& f, const fit::FitResult& r) {
-  const std::string g = "/coefficients";
-  f.CreateGroup(g);
-  f.WriteStrings(g + "/name", r.covariate_names);
-  f.WriteDoubles(g + "/estimate", Span(r.coef_k));
-  f.WriteDoubles(g + "/std_error", Span(r.std_error_k));
-  f.WriteDoubles(g + "/t_value", Span(r.t_k));
-  f.WriteDoubles(g + "/p_value", Span(r.p_k));
-  const auto k = static_cast<int64_t>(r.vcov_kk.rows());
-  // Eigen is column-major; vcov is symmetric, so row-major storage is the same data.
-  f.WriteMatrix(g + "/vcov", std::span<const double>(r.vcov_kk.data(), static_cast<size_t>(k * k)), k, k);
-  f.WriteStrings(g + "/dropped_collinear", r.dropped_collinear);
-  f.SetAttribute(g, "vcov_type", fit::VcovName(r.vcov_type));
-  f.SetAttribute(g, "cluster", r.cluster_name);
-  f.SetAttribute(g, "num_clusters", static_cast<int64_t>(r.num_clusters));
-  f.SetAttribute(g, "t_dof", r.t_dof);
-}
 
 void WriteFixedEffects(store::H5File& f, const fit::FitResult& r) {
   f.CreateGroup("/fixed_effects");
   for (const auto& fe : r.fixed_effects) {
     const std::string g = "/fixed_effects/" + fe.name;
     f.CreateGroup(g);
-    std::vector<int64_t> ids;
-    if (AllIntegers(fe.labels, &ids)) {
-      f.WriteInt64(g + "/id", ids);
-    } else {
-      f.WriteStrings(g + "/id", fe.labels);
-    }
+    WriteIds(f, g + "/id", fe.labels);
     f.WriteDoubles(g + "/effect", Span(fe.effect_g));
     if (fe.std_error_g.size() > 0) f.WriteDoubles(g + "/std_error", Span(fe.std_error_g));
     f.WriteInt64(g + "/n_obs", fe.n_obs_g);
@@ -129,6 +96,32 @@ void WriteDiagnostics(store::H5File& f, const fit::FitResult& r) {
 
 }  // namespace
 
+void WriteCoefficients(store::H5File& f, const std::string& g, const fit::FitResult& r) {
+  f.CreateGroup(g);
+  f.WriteStrings(g + "/name", r.covariate_names);
+  f.WriteDoubles(g + "/estimate", Span(r.coef_k));
+  f.WriteDoubles(g + "/std_error", Span(r.std_error_k));
+  f.WriteDoubles(g + "/t_value", Span(r.t_k));
+  f.WriteDoubles(g + "/p_value", Span(r.p_k));
+  const auto k = static_cast<int64_t>(r.vcov_kk.rows());
+  // Eigen is column-major; vcov is symmetric, so row-major storage is the same data.
+  f.WriteMatrix(g + "/vcov", std::span<const double>(r.vcov_kk.data(), static_cast<size_t>(k * k)), k, k);
+  f.WriteStrings(g + "/dropped_collinear", r.dropped_collinear);
+  f.SetAttribute(g, "vcov_type", fit::VcovName(r.vcov_type));
+  f.SetAttribute(g, "cluster", r.cluster_name);
+  f.SetAttribute(g, "num_clusters", static_cast<int64_t>(r.num_clusters));
+  f.SetAttribute(g, "t_dof", r.t_dof);
+}
+
+void WriteIds(store::H5File& f, const std::string& path, const std::vector<std::string>& labels) {
+  std::vector<int64_t> ids;
+  if (AllIntegers(labels, &ids)) {
+    f.WriteInt64(path, ids);
+  } else {
+    f.WriteStrings(path, labels);
+  }
+}
+
 void WriteFitResult(const std::string& path, const fit::Design& design, const fit::FitResult& result,
                     const Provenance& provenance, const FitWriteOptions& options) {
   store::H5File f = store::H5File::Create(path);
@@ -137,8 +130,8 @@ void WriteFitResult(const std::string& path, const fit::Design& design, const fi
   f.SetAttribute("/", "data", provenance.data_path);
   f.SetAttribute("/", "data_fingerprint", provenance.data_fingerprint);
   f.SetAttribute("/", "options", provenance.options_json);
-  f.SetAttribute("/", "created", UtcNow());
-  WriteCoefficients(f, result);
+  f.SetAttribute("/", "created", UtcIsoNow());
+  WriteCoefficients(f, "/coefficients", result);
   WriteFixedEffects(f, result);
   WriteFitMeasures(f, result);
   WriteDiagnostics(f, result);

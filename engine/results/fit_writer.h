@@ -26,8 +26,11 @@
 
 #include <string>
 
+#include <vector>
+
 #include "fit/design.h"
 #include "fit/fit.h"
+#include "store/h5_file.h"
 
 namespace cwfx::results {
 
@@ -47,5 +50,16 @@ struct FitWriteOptions {
 // the file on any failure (full disk included).
 void WriteFitResult(const std::string& path, const fit::Design& design, const fit::FitResult& result,
                     const Provenance& provenance, const FitWriteOptions& options = {});
+
+// The pieces other results files share (the study's results.h5 too).
+
+// Creates `group` holding the coefficient table of `result`: name, estimate,
+// std_error, t_value, p_value, vcov (k x k), dropped_collinear, and the
+// attributes vcov_type, cluster, num_clusters, t_dof (schema above).
+void WriteCoefficients(store::H5File& file, const std::string& group, const fit::FitResult& result);
+
+// Writes ids as they were read: an int64 dataset at `path` when every label is
+// an integer (the usual register id), a string dataset otherwise.
+void WriteIds(store::H5File& file, const std::string& path, const std::vector<std::string>& labels);
 
 }  // namespace cwfx::results

@@ -2,11 +2,14 @@
 #include "store/table_store.h"
 
 #include <algorithm>
-#include <cctype>
+#include <cstdint>
 #include <new>
+#include <numeric>
+#include <utility>
 
 #include "core/error.h"
 #include "table/csv.h"
+#include "table/path_util.h"
 #include "table/readstat_io.h"
 
 namespace cwfx::store {
@@ -16,15 +19,6 @@ constexpr int64_t kTableSchemaVersion = 1;
 
 std::string Join(const std::string& group, const std::string& name) {
   return (group.empty() || group.back() != '/') ? group + "/" + name : group + name;
-}
-
-std::string LowerExtension(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const size_t dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = path.substr(dot);
-  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext;
 }
 
 }  // namespace
@@ -95,26 +89,53 @@ std::vector<std::string> SupportedTableExtensions() {
 
 namespace {
 
+// Applies `policy` to the columns of `t` named in `names` only: the policy
+// runs on a projection of those columns plus the row numbers, so errors name
+// the same file, row and column as a policy over the whole table would.
+void ApplyMissingPolicyToColumns(table::Table* t, table::MissingPolicy policy,
+                                 const std::vector<std::string>& names, table::ReadReport* report) {
+  table::Table projected(t->source());
+  for (const std::string& name : names) {
+    if (t->Has(name) && !projected.Has(name)) projected.AddColumn(t->column(name));
+  }
+  std::vector<double> row_n(static_cast<size_t>(t->num_rows()));
+  std::iota(row_n.begin(), row_n.end(), 0.0);
+  // Appended last: it is never missing, so it never changes which column an
+  // error names; its name only has to differ from the projected ones.
+  std::string row_name = "/row";
+  while (projected.Has(row_name)) row_name += '_';
+  projected.AddNumeric(row_name, std::move(row_n));
+  table::ApplyMissingPolicy(&projected, policy, report);
+  if (projected.num_rows() == t->num_rows()) return;
+  const std::span<const double> kept = projected.column(row_name).numeric;
+  std::vector<int64_t> rows(kept.size());
+  std::transform(kept.begin(), kept.end(), rows.begin(), [](double r) { return static_cast<int64_t>(r); });
+  *t = t->SelectRows(rows);
+}
+
 table::Table ReadAnyTableImpl(const std::string& path, const ReadAnyOptions& options,
                               table::ReadReport* report) {
-  const std::string ext = LowerExtension(path);
+  // With a column subset for the policy, the readers keep every missing value
+  // and the policy runs afterwards on those columns only.
+  const bool subset = !options.missing_policy_columns.empty();
+  const table::MissingPolicy reader_policy = subset ? table::MissingPolicy::kKeep : options.missing;
+  table::Table t;
+  const std::string ext = table::LowerExtension(path);
   if (ext == ".csv" || ext == ".txt" || ext == ".tsv") {
     table::CsvReadOptions o;
     o.delimiter = ext == ".tsv" ? '\t' : options.csv_delimiter;
-    o.missing = options.missing;
+    o.missing = reader_policy;
     o.columns = options.columns;
-    return table::ReadCsv(path, o, report);
-  }
-  if (ext == ".dta" || ext == ".sav" || ext == ".zsav" || ext == ".sas7bdat" || ext == ".xpt") {
+    t = table::ReadCsv(path, o, report);
+  } else if (ext == ".dta" || ext == ".sav" || ext == ".zsav" || ext == ".sas7bdat" || ext == ".xpt") {
     table::ReadStatOptions o;
-    o.missing = options.missing;
+    o.missing = reader_policy;
     o.columns = options.columns;
-    return table::ReadStatFile(path, o, report);
-  }
-  if (ext == ".h5" || ext == ".hdf5") {
+    t = table::ReadStatFile(path, o, report);
+  } else if (ext == ".h5" || ext == ".hdf5") {
     const H5File file = H5File::OpenReadOnly(path);
     table::Table all = ReadTable(file, options.hdf5_group);
-    table::Table t(all.source());
+    t = table::Table(all.source());
     if (options.columns.empty()) {
       t = std::move(all);
     } else {
@@ -124,13 +145,15 @@ table::Table ReadAnyTableImpl(const std::string& path, const ReadAnyOptions& opt
       }
     }
     table::RejectInfinite(t);
-    table::ApplyMissingPolicy(&t, options.missing, report);
-    return t;
+    table::ApplyMissingPolicy(&t, reader_policy, report);
+  } else {
+    std::string supported;
+    for (const std::string& e : SupportedTableExtensions()) supported += (supported.empty() ? "" : " ") + e;
+    throw Error(Location{path, -1, ""},
+                "unsupported file extension '" + ext + "' (supported: " + supported + ")");
   }
-  std::string supported;
-  for (const std::string& e : SupportedTableExtensions()) supported += (supported.empty() ? "" : " ") + e;
-  throw Error(Location{path, -1, ""},
-              "unsupported file extension '" + ext + "' (supported: " + supported + ")");
+  if (subset) ApplyMissingPolicyToColumns(&t, options.missing, options.missing_policy_columns, report);
+  return t;
 }
 
 }  // namespace

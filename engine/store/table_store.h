@@ -40,6 +40,11 @@ struct ReadAnyOptions {
   table::MissingPolicy missing = table::MissingPolicy::kError;
   // Columns to keep, in this order; empty keeps all.
   std::vector<std::string> columns;
+  // Columns `missing` applies to; empty = every kept column. The other kept
+  // columns keep their missing values (NaN / "") for the caller to handle.
+  // Names that are not in the table are ignored (the caller's own checks
+  // report a column it needs and does not find).
+  std::vector<std::string> missing_policy_columns;
   // Group holding the table in .h5/.hdf5 files.
   std::string hdf5_group = "/register";
   // Delimiter for .csv/.txt files; .tsv always uses a tab.
@@ -50,7 +55,8 @@ struct ReadAnyOptions {
 //   .csv .txt -> ReadCsv;  .tsv -> ReadCsv with '\t'
 //   .h5 .hdf5 -> ReadTable(options.hdf5_group)
 //   .dta .sav .zsav .sas7bdat .xpt -> ReadStatFile
-// Every format gets the same missing-value rule and rejects Inf. Throws
+// Every format gets the same missing-value rule (on the same columns) and
+// rejects Inf. Throws
 // cwfx::Error for an unknown extension, listing the supported ones.
 table::Table ReadAnyTable(const std::string& path, const ReadAnyOptions& options,
                           table::ReadReport* report = nullptr);

@@ -61,12 +61,9 @@ GroupComparison CompareGroupMeans(std::span<const double> values_n, std::span<co
 void FillComparisonTests(const Eigen::VectorXd& mean_g, const Eigen::MatrixXd& vcov_gg, int32_t reference,
                          int32_t dof_tests, GroupComparison* c);
 
-// Regularised incomplete beta I_x(a, b) (continued fraction, modified Lentz).
-double RegularizedIncompleteBeta(double a, double b, double x);
-// Two-sided p-value of t with dof degrees of freedom (dof <= 0: normal).
+// Two-sided p-value of t with dof degrees of freedom (dof <= 0: normal);
+// the distribution functions themselves are in core/distributions.h.
 double TwoSidedP(double t, double dof);
-// Upper-tail p-value of F(d1, d2) (d2 <= 0: chi-squared(d1) of d1 * f).
-double FUpperP(double f, double d1, double d2);
 // "***" p < 0.001, "**" p < 0.01, "*" p < 0.05, "" otherwise or NaN.
 const char* SignificanceMark(double p);
 

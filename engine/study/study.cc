@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "core/distributions.h"
 #include "core/error.h"
 #include "study/effect_covariance.h"
 #include "study/quartiles.h"
@@ -112,6 +113,29 @@ std::vector<std::string> StudyOptions::DefaultCovariates() {
   return c;
 }
 
+std::vector<std::string> StudyOptions::ModelColumns() const {
+  std::vector<std::string> c = {caseworker_column, citizen_column, sample.date_column, outcome};
+  const auto add = [&c](const std::string& name) {
+    if (std::find(c.begin(), c.end(), name) == c.end()) c.push_back(name);
+  };
+  const auto derived = [this](const std::string& name) {
+    if (!sample.add_changes) return false;
+    for (const std::string& base : sample.change_columns) {
+      if (name == sample.change_prefix + base) return true;
+    }
+    return false;
+  };
+  for (const std::string& name : covariates) {
+    if (!derived(name)) add(name);
+  }
+  for (const std::string& name : categorical_covariates) add(name);
+  for (const std::string& name : extra_factors) add(name);
+  if (sample.add_changes) {
+    for (const std::string& name : sample.change_columns) add(name);
+  }
+  return c;
+}
+
 void StudyOptions::Validate() const {
   sample.Validate();
   if (outcome.empty()) throw Error("study: the outcome column name is empty");
@@ -150,7 +174,8 @@ std::string StudyOptions::ToJson() const {
       {"activity_prefix", activity_prefix},
       {"rating_prefix", rating_prefix},
       {"characterise", characterise}};
-  return j.dump();
+  // Column names come from the user's file: invalid UTF-8 is replaced (U+FFFD), not thrown.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 table::Table PrepareStudyTable(const table::Table& register_table, const StudyOptions& options,
@@ -354,7 +379,7 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
       t.counterfactual_std_error = std::sqrt(ecov.Variance(ecov.xbar_k, top));
       t.increase_std_error = std::sqrt(ecov.Variance(none, Eigen::VectorXd(top - wn)));
       t.z = t.increase / t.increase_std_error;
-      t.p_value = TwoSidedP(t.z, 0);
+      t.p_value = NormalTwoSidedP(t.z);
     } else {
       t.actual_std_error = t.counterfactual_std_error = t.increase_std_error = kNaN;
       t.z = t.p_value = kNaN;

@@ -83,6 +83,12 @@ struct StudyOptions {
   bool characterise = true;
 
   static std::vector<std::string> DefaultCovariates();
+  // The register columns the model reads: ids, date, outcome, covariates,
+  // categorical covariates, extra factors, and the columns the change
+  // regressors derive from (the derived changes themselves are not register
+  // columns). A reader's missing-value policy belongs on these; the S1/S2-S12
+  // answers keep NaN, which every figure handles on its own.
+  std::vector<std::string> ModelColumns() const;
   void Validate() const;  // throws cwfx::Error
   std::string ToJson() const;
 };

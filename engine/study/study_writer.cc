@@ -2,28 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include <charconv>
-#include <chrono>
-#include <ctime>
-#include <span>
 #include <vector>
 
+#include "core/time_format.h"
 #include "core/version.h"
+#include "results/fit_writer.h"
 #include "store/h5_file.h"
 
 namespace cwfx::study {
 namespace {
-
-std::string UtcNow() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::span<const double> Span(const Eigen::VectorXd& v) { return {v.data(), static_cast<size_t>(v.size())}; }
 
 void WriteFigure(store::H5File& f, const std::string& g, const QuartileFigure& fig) {
   f.CreateGroup(g);
@@ -54,7 +41,7 @@ void WriteStudyResults(const std::string& path, const StudyResult& r, const resu
   f.SetAttribute("/", "data", provenance.data_path);
   f.SetAttribute("/", "data_fingerprint", provenance.data_fingerprint);
   f.SetAttribute("/", "options", provenance.options_json.empty() ? r.options.ToJson() : provenance.options_json);
-  f.SetAttribute("/", "created", UtcNow());
+  f.SetAttribute("/", "created", UtcIsoNow());
 
   // Sample.
   {
@@ -91,41 +78,17 @@ void WriteStudyResults(const std::string& path, const StudyResult& r, const resu
     f.SetAttribute("/model", "sigma2", m.sigma2);
     f.SetAttribute("/model", "absorbed_dof", m.absorbed_dof);
     f.SetAttribute("/model", "residual_dof", m.residual_dof);
-    f.SetAttribute("/model", "factors", nlohmann::json(m.factor_names).dump());
-    const std::string g = "/model/coefficients";
-    f.CreateGroup(g);
-    f.WriteStrings(g + "/name", m.covariate_names);
-    f.WriteDoubles(g + "/estimate", Span(m.coef_k));
-    f.WriteDoubles(g + "/std_error", Span(m.std_error_k));
-    f.WriteDoubles(g + "/t_value", Span(m.t_k));
-    f.WriteDoubles(g + "/p_value", Span(m.p_k));
-    const auto k = static_cast<int64_t>(m.vcov_kk.rows());
-    // Symmetric: Eigen's column-major storage equals row-major.
-    f.WriteMatrix(g + "/vcov", std::span<const double>(m.vcov_kk.data(), static_cast<size_t>(k * k)), k, k);
-    f.WriteStrings(g + "/dropped_collinear", m.dropped_collinear);
-    f.SetAttribute(g, "vcov_type", fit::VcovName(m.vcov_type));
-    f.SetAttribute(g, "cluster", m.cluster_name);
-    f.SetAttribute(g, "num_clusters", static_cast<int64_t>(m.num_clusters));
-    f.SetAttribute(g, "t_dof", m.t_dof);
+    // Invalid UTF-8 in a factor name is replaced (U+FFFD) rather than thrown.
+    f.SetAttribute("/model", "factors",
+                   nlohmann::json(m.factor_names).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    results::WriteCoefficients(f, "/model/coefficients", m);
   }
   // Ranking.
   {
     const CaseworkerRanking& k = r.ranking;
     const std::string g = "/ranking";
     f.CreateGroup(g);
-    std::vector<int64_t> ids;
-    bool all_int = true;
-    for (const auto& s : k.id_g) {
-      int64_t v = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      all_int = all_int && !s.empty() && ec == std::errc() && p == s.data() + s.size();
-      ids.push_back(v);
-    }
-    if (all_int) {
-      f.WriteInt64(g + "/caseworker_id", ids);
-    } else {
-      f.WriteStrings(g + "/caseworker_id", k.id_g);
-    }
+    results::WriteIds(f, g + "/caseworker_id", k.id_g);
     f.WriteDoubles(g + "/effect", k.effect_g);
     f.WriteDoubles(g + "/std_error", k.std_error_g);
     f.WriteInt32(g + "/rank", k.rank_g);

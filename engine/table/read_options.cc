@@ -33,6 +33,7 @@ void Compact(std::vector<T>* values, const std::vector<char>& keep_n) {
 void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report) {
   const size_t n = static_cast<size_t>(table->num_rows());
   if (report != nullptr) report->rows_read = table->num_rows();
+  if (policy == MissingPolicy::kKeep) return;
 
   if (policy == MissingPolicy::kError) {
     // Column-major scan (cache friendly); the earliest row wins, then the

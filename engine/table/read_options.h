@@ -14,6 +14,7 @@ namespace cwfx::table {
 enum class MissingPolicy {
   kError,    // throw cwfx::Error naming the file, row and column
   kDropRow,  // drop the row and count it in ReadReport::rows_dropped_missing
+  kKeep,     // keep it (NaN / ""): the caller applies its own rule, e.g. to some columns only
 };
 
 struct ReadReport {

@@ -17,18 +17,10 @@
 
 #include "core/error.h"
 #include "table/file_io.h"
+#include "table/path_util.h"
 
 namespace cwfx::table {
 namespace {
-
-std::string LowerExtension(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const size_t dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = path.substr(dot);
-  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext;
-}
 
 // Everything the parse callbacks touch.
 struct ParseState {

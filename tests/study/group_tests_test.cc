@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "core/distributions.h"
 #include "fit/fit.h"
 
 namespace cwfx::study {
@@ -77,18 +78,26 @@ TEST(GroupTests, MatchesADenseClusterRobustRegressionOnGroupDummies) {
 }
 
 TEST(GroupTests, DistributionFunctionsAgree) {
+  constexpr double kTol = 1e-12;
   for (double t : {0.1, 1.0, 1.96, 3.5}) {
+    // Closed forms: t(1) is Cauchy, P(|T| > t) = 1 - 2 atan(t) / pi; t(2):
+    // P(|T| > t) = 1 - t / sqrt(2 + t^2).
+    EXPECT_NEAR(TwoSidedP(t, 1), 1 - 2 * std::atan(t) / M_PI, kTol);
+    EXPECT_NEAR(TwoSidedP(t, 2), 1 - t / std::sqrt(2 + t * t), kTol);
     for (double d : {3.0, 28.0, 114.0}) {
-      EXPECT_NEAR(TwoSidedP(t, d), fit::StudentTwoSidedP(t, d), 1e-10);
-      // F(1, d) of t^2 is the two-sided t test.
+      EXPECT_EQ(TwoSidedP(t, d), StudentTwoSidedP(t, d));
+      // F(1, d) of t^2 is the two-sided t test (the other tail of the beta).
       EXPECT_NEAR(FUpperP(t * t, 1, d), TwoSidedP(t, d), 1e-10);
     }
     EXPECT_NEAR(TwoSidedP(t, 0), std::erfc(t / std::sqrt(2.0)), 1e-14);
+    // The fit module uses the same function.
+    EXPECT_EQ(fit::StudentTwoSidedP(t, 28), StudentTwoSidedP(t, 28));
   }
+  EXPECT_TRUE(std::isnan(StudentTwoSidedP(1.0, 0)));
   // Chi-squared(3) closed form: P(X > x) = erfc(sqrt(x/2)) + sqrt(2x/pi) exp(-x/2).
   for (double x : {0.5, 2.0, 7.8, 20.0}) {
     const double want = std::erfc(std::sqrt(x / 2)) + std::sqrt(2 * x / M_PI) * std::exp(-x / 2);
-    EXPECT_NEAR(FUpperP(x / 3, 3, 0), want, 1e-12);
+    EXPECT_NEAR(FUpperP(x / 3, 3, 0), want, kTol);
   }
   EXPECT_STREQ(SignificanceMark(0.0005), "***");
   EXPECT_STREQ(SignificanceMark(0.005), "**");

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -86,6 +87,57 @@ TEST_F(StudyFixture, Table1IdentityHoldsExactly) {
   EXPECT_GT(t.increase, 0);
   EXPECT_GT(t.increase_std_error, 0);
   EXPECT_NEAR(t.p_value, std::erfc(std::fabs(t.increase / t.increase_std_error) / std::sqrt(2.0)), 1e-14);
+}
+
+// Table 1 from first principles, in the test: the analysed sample gives the
+// actual share and each caseworker's number of responses; the ranking gives
+// each caseworker's effect. The top quartile is re-derived as the floor(G/4)
+// largest effects (ties: smaller id first). Then
+//   counterfactual = actual + (mean effect of the top quartile
+//                              - response-weighted mean effect).
+TEST_F(StudyFixture, Table1EqualsARecomputationFromTheRankingAndTheSample) {
+  const StudyResult& r = *res_;
+  const CaseworkerRanking& k = r.ranking;
+  const size_t G = k.id_g.size();
+  ASSERT_EQ(static_cast<int32_t>(G), r.caseworkers);
+  std::map<std::string, double> effect_of;
+  for (size_t g = 0; g < G; ++g) effect_of[k.id_g[g]] = k.effect_g[g];
+
+  // Sample side: actual share and the response-weighted mean effect.
+  const auto cw = data_->Numeric("caseworker_id");
+  const auto y = data_->Numeric("outcome");
+  const auto n = static_cast<double>(data_->num_rows());
+  double sum_y = 0, sum_effect = 0;
+  for (int64_t i = 0; i < data_->num_rows(); ++i) {
+    const auto row = static_cast<size_t>(i);
+    sum_y += y[row];
+    sum_effect += effect_of.at(Id(cw[row]));
+  }
+  const double actual = sum_y / n;
+  const double weighted_mean = sum_effect / n;
+
+  // Ranking side: the top quartile and its (unweighted) mean effect.
+  std::vector<size_t> order(G);
+  for (size_t g = 0; g < G; ++g) order[g] = g;
+  std::sort(order.begin(), order.end(), [&k](size_t a, size_t b) {
+    if (k.effect_g[a] != k.effect_g[b]) return k.effect_g[a] > k.effect_g[b];
+    return std::stoll(k.id_g[a]) < std::stoll(k.id_g[b]);
+  });
+  const size_t n_top = G / 4;
+  double sum_top = 0;
+  for (size_t i = 0; i < n_top; ++i) {
+    EXPECT_EQ(k.quartile_g[order[i]], 4) << k.id_g[order[i]];
+    sum_top += k.effect_g[order[i]];
+  }
+  for (size_t i = n_top; i < G; ++i) EXPECT_LT(k.quartile_g[order[i]], 4) << k.id_g[order[i]];
+  const double top_mean = sum_top / static_cast<double>(n_top);
+
+  const PolicyExperiment& t = r.table1;
+  EXPECT_NEAR(t.actual, actual, kExact);
+  EXPECT_NEAR(r.effect_centre, weighted_mean, kExact);
+  EXPECT_NEAR(t.top_mean_effect, top_mean - weighted_mean, kExact);
+  EXPECT_NEAR(t.counterfactual, actual + (top_mean - weighted_mean), kExact);
+  EXPECT_NEAR(t.increase, top_mean - weighted_mean, kExact);
 }
 
 TEST_F(StudyFixture, FiguresEqualADirectRecomputation) {

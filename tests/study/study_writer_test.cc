@@ -23,11 +23,16 @@ TEST(StudyWriter, WritesTheDocumentedSchema) {
   EXPECT_EQ(f.ReadStrings("/table1/quantity"), (std::vector<std::string>{"actual", "counterfactual", "increase"}));
   const auto share = f.ReadDoubles("/table1/share");
   ASSERT_EQ(share.size(), 3u);
-  EXPECT_EQ(share[2], share[1] - share[0]);
+  EXPECT_EQ(share, (std::vector<double>{r.table1.actual, r.table1.counterfactual, r.table1.increase}));
   EXPECT_DOUBLE_EQ(f.GetDoubleAttribute("/table1", "p_value"), r.table1.p_value);
   EXPECT_EQ(f.ReadInt32("/ranking/quartile"), r.ranking.quartile_g);
   EXPECT_EQ(f.ReadInt32("/ranking/quartile_sizes"), r.ranking.sizes_q);
-  EXPECT_EQ(f.ReadInt64("/ranking/caseworker_id").size(), static_cast<size_t>(r.caseworkers));
+  const std::vector<int64_t> ids = f.ReadInt64("/ranking/caseworker_id");  // integer ids stay integers
+  ASSERT_EQ(ids.size(), static_cast<size_t>(r.caseworkers));
+  for (size_t g = 0; g < ids.size(); ++g) EXPECT_EQ(std::to_string(ids[g]), r.ranking.id_g[g]);
+  EXPECT_EQ(f.ReadDoubles("/model/coefficients/estimate"),
+            std::vector<double>(r.fit.coef_k.data(), r.fit.coef_k.data() + r.fit.coef_k.size()));
+  EXPECT_EQ(f.GetStringAttribute("/model/coefficients", "vcov_type"), fit::VcovName(r.fit.vcov_type));
   EXPECT_EQ(f.ReadDoubles("/figures/fig1/mean"), r.fig1_outcome.stats.mean_g);
   EXPECT_EQ(f.ReadDoubles("/ratings/fig19/mean"), r.ratings.back().stats.mean_g);
   EXPECT_EQ(f.GetStringAttribute("/ratings/fig19", "variable"), "S12");

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/time_format.h"
 #include "data_gen/generator.h"
 #include "data_gen/register_io.h"
 #include "parallel/parallel.h"
@@ -33,6 +33,9 @@ struct StudyFlags {
   int threads = 0;
   int min_citizens = 10;
   int min_responses = 2;
+  double tolerance = study::StudyOptions{}.absorb_tolerance;
+  int max_iterations = study::StudyOptions{}.absorb_max_iterations;
+  std::vector<std::string> absorb_extra;
   bool keep_first_response = false;
   bool citizen_effects = false;
   bool drop_singletons = false;
@@ -41,21 +44,6 @@ struct StudyFlags {
   bool categorical_set = false;
   bool quiet = false;
 };
-
-std::string UtcNow() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
-bool IsHdf5(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".h5" || ext == ".hdf5";
-}
 
 int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -67,6 +55,9 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   options.drop_singletons = f.drop_singletons;
   if (!f.covariates.empty()) options.covariates = f.covariates;
   if (f.categorical_set) options.categorical_covariates = f.categorical;
+  options.absorb_tolerance = f.tolerance;
+  options.absorb_max_iterations = f.max_iterations;
+  options.extra_factors = f.absorb_extra;
   options.Validate();
 
   std::error_code ec;
@@ -89,15 +80,13 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   } else {
     data_path = f.data;
     description = f.data;
-    if (IsHdf5(f.data)) {
-      // Kept as stored: missing caseworker answers (NaN) are handled by the study.
-      const store::H5File file = store::H5File::OpenReadOnly(f.data);
-      data = store::ReadTable(file, f.hdf5_group);
-    } else {
-      store::ReadAnyOptions read;
-      read.missing = f.missing == "drop" ? table::MissingPolicy::kDropRow : table::MissingPolicy::kError;
-      data = store::ReadAnyTable(f.data, read);
-    }
+    // Every format alike: the missing policy covers the model's columns; the
+    // S1/S2-S12 answers keep NaN, which each figure handles on its own.
+    store::ReadAnyOptions read;
+    read.missing = f.missing == "drop" ? table::MissingPolicy::kDropRow : table::MissingPolicy::kError;
+    read.missing_policy_columns = options.ModelColumns();
+    read.hdf5_group = f.hdf5_group;
+    data = store::ReadAnyTable(f.data, read);
   }
 
   const study::StudyResult result = study::RunStudy(data, options, ctx);
@@ -106,7 +95,7 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   report::ReportContext rc;
   rc.data_description = description;
   rc.command = command_line;
-  rc.created = UtcNow();
+  rc.created = UtcIsoNow();
   rc.results_file = results_path;
   report::WriteReport(report_path, report::RenderStudyReport(result, rc));
 
@@ -115,6 +104,18 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("Results: %s\nReport:  %s\n(%.2f s, %d threads)\n", results_path.c_str(), report_path.c_str(), secs,
                 ctx.threads());
+  }
+  // Non-convergence is a result, not an error, but scripts must see it (as
+  // with cwfx estimate): the results are written, the exit code is 4.
+  bool converged = result.fit.absorb_summary.AllConverged();
+  for (const auto& w : result.warnings) {
+    if (w.find("did not converge") != std::string::npos) converged = false;
+  }
+  if (!converged) {
+    std::fprintf(stderr,
+                 "cwfx: WARNING: the absorption did not converge; the results are stored but not "
+                 "trustworthy (exit code 4). Raise --max-iterations or --tolerance.\n");
+    return 4;
   }
   return 0;
 }
@@ -134,7 +135,9 @@ Action AddStudyCommand(CLI::App& app) {
   sub->add_option("--seed", flags->seed, "Seed of the synthetic register (without --data)")->capture_default_str();
   sub->add_option("--threads", flags->threads, "Threads (0 = all cores)")->capture_default_str();
   sub->add_option("--group", flags->hdf5_group, "Table group in an HDF5 register")->capture_default_str();
-  sub->add_option("--missing", flags->missing, "Non-HDF5 input: a missing value is an error or drops its row")
+  sub->add_option("--missing", flags->missing,
+                  "A missing value in a column the model uses (ids, date, outcome, covariates, B answers) is an "
+                  "error or drops its row; missing S answers are always kept and handled per figure")
       ->check(CLI::IsMember({"error", "drop"}))
       ->capture_default_str();
   sub->add_option("--min-citizens", flags->min_citizens, "Keep caseworkers with at least this many citizens")
@@ -143,6 +146,15 @@ Action AddStudyCommand(CLI::App& app) {
   sub->add_option("--min-responses", flags->min_responses, "Keep citizens with at least this many responses")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  sub->add_option("--tolerance", flags->tolerance, "Convergence tolerance of the absorption (2+ factors)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--max-iterations", flags->max_iterations, "Iteration cap of the absorption (2+ factors)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--absorb-extra", flags->absorb_extra,
+                  "Further id columns absorbed as fixed effects (comma separated; no delta-method SEs then)")
+      ->delimiter(',');
   sub->add_flag("--keep-first-response", flags->keep_first_response, "Do not drop each citizen's first response");
   sub->add_flag("--citizen-effects", flags->citizen_effects,
                 "Two-way model: also absorb citizen fixed effects (no delta-method SEs then)");
