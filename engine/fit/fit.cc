@@ -206,7 +206,13 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
                             (options.recover_fixed_effects &&
                              (options.recovery == FeRecovery::kCholmod || options.compare_recoveries ||
                               options.fixed_effect_std_errors)));
-  if (need_solver) {
+  int32_t reduced_side = 0;
+  if (num_q == 2) reduced_side = std::min(design.factors[0].num_levels, design.factors[1].num_levels);
+  if (need_solver && reduced_side > options.max_direct_levels) {
+    r.warnings.push_back("note: the direct solver was not built (" + std::to_string(reduced_side) +
+                         " levels on the reduced side exceed max_direct_levels = " +
+                         std::to_string(options.max_direct_levels) + "); iterative absorption and sweep recovery used");
+  } else if (need_solver) {
     const auto views = Views(design.factors);
     solver.emplace(views, std::span<const double>(w));
     r.solver_report = solver->summary().BriefReport();
@@ -406,7 +412,7 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
         r.warnings.push_back("standard errors of the fixed effects need 1 or 2 factors; skipped");
       } else if (!can_cholmod) {
         r.warnings.push_back("standard errors of the fixed effects need the direct solver; skipped");
-      } else if (g0 > options.max_levels_for_std_errors) {
+      } else if (num_q == 2 && g0 > options.max_levels_for_std_errors) {
         r.warnings.push_back("standard errors of the fixed effects skipped: " + std::to_string(g0) +
                              " levels exceed max_levels_for_std_errors");
       } else if (options.normalisation == absorb::Normalisation::kNone && num_q == 2) {

@@ -124,7 +124,16 @@ struct FitOptions {
   std::string r2_without_factor;
   bool recover_fixed_effects = true;
   bool fixed_effect_std_errors = true;    // for the first factor
-  int32_t max_levels_for_std_errors = 200000;
+  // Two factors: the effects' standard errors need one CHOLMOD solve per 64
+  // levels of the first factor, so they are skipped (with a warning) above
+  // this many levels. One factor: always computed (the cost is O(n)).
+  int32_t max_levels_for_std_errors = 20000;
+  // Two factors: the CHOLMOD factor of the reduced Laplacian is built only when
+  // its side (the factor with fewer levels) has at most this many levels; its
+  // fill grows with the graph's mixing and can exceed memory beyond that (a
+  // 10^7-row register with 1.4 million caseworkers needed > 20 GiB). Above it,
+  // effects are recovered by sweeps (noted in the warnings).
+  int32_t max_direct_levels = 200000;
   absorb::Normalisation normalisation = absorb::Normalisation::kFirstFactorMeanZero;
   bool keep_residuals = true;             // fill FitResult::residual_n
 

@@ -165,5 +165,32 @@ TEST_F(CliTest, NonConvergenceIsExitCodeFourWithResultsKept) {
   EXPECT_TRUE(fs::exists(Path("nc.h5")));
 }
 
+TEST_F(CliTest, StudyWritesResultsAndASelfContainedReport) {
+  const std::string out = Path("study");
+  const CommandRun run = Cwfx("study --seed 11 --threads 2 --out " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(fs::exists(out + "/register.h5"));
+  EXPECT_TRUE(fs::exists(out + "/results.h5"));
+  std::ifstream in(out + "/report.html");
+  std::stringstream html;
+  html << in.rdbuf();
+  EXPECT_NE(html.str().find("<svg"), std::string::npos);
+  EXPECT_EQ(html.str().find("http://"), std::string::npos);
+  EXPECT_EQ(html.str().find("https://"), std::string::npos);
+
+  // The same study from the register it wrote gives the same Table 1.
+  const CommandRun again = Cwfx("study --data " + out + "/register.h5 --out " + Path("study2") + " --quiet");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  auto a = store::H5File::OpenReadOnly(out + "/results.h5");
+  auto b = store::H5File::OpenReadOnly(Path("study2") + "/results.h5");
+  EXPECT_EQ(a.ReadDoubles("/table1/share"), b.ReadDoubles("/table1/share"));
+}
+
+TEST_F(CliTest, StudyNonConvergenceIsExitCodeFour) {
+  const CommandRun run = Cwfx("study --data " + Path("reg.h5") + " --citizen-effects --max-iterations 1 --out " +
+                              Path("study_nc") + " --quiet");
+  EXPECT_EQ(run.exit_code, 4) << run.output;
+}
+
 }  // namespace
 }  // namespace cwfx

@@ -205,6 +205,39 @@ TEST(Fit, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(MaxAbsDiff(c.fixed_effects[0].effect_g, a.fixed_effects[0].effect_g), 0.0);
 }
 
+// Large enough that the absorber's observation blocks and column blocks are
+// split across threads (the small design above fits in one block).
+TEST(Fit, ThreadCountDoesNotChangeResultsOnASplitDesign) {
+  const Design d = testing::MakeDesign(90000, {1500, 20000}, 1, true, 4, 16);
+  FitOptions o;
+  o.fixed_effect_std_errors = false;
+  const FitResult a = Fit(d, o, parallel::Context(1));
+  const FitResult b = Fit(d, o, parallel::Context(2));
+  EXPECT_EQ(MaxAbsDiff(a.coef_k, b.coef_k), 0.0);
+  EXPECT_EQ(MaxAbsDiff(a.std_error_k, b.std_error_k), 0.0);
+  EXPECT_EQ(MaxAbsDiff(a.fixed_effects[0].effect_g, b.fixed_effects[0].effect_g), 0.0);
+  EXPECT_EQ(MaxAbsDiff(a.fixed_effects[1].effect_g, b.fixed_effects[1].effect_g), 0.0);
+}
+
+// Above max_direct_levels no CHOLMOD factor is built: the effects come from
+// sweeps, agree with the direct recovery, and the choice is stated.
+TEST(Fit, LargeReducedSideFallsBackToSweepRecovery) {
+  const Design d = testing::MakeDesign(400, {30, 80}, 1, false, 3, 17);
+  FitOptions direct;
+  direct.fixed_effect_std_errors = false;
+  FitOptions capped = direct;
+  capped.max_direct_levels = 10;
+  const FitResult a = Fit(d, direct, parallel::Context(1));
+  const FitResult b = Fit(d, capped, parallel::Context(1));
+  EXPECT_EQ(a.fe_recovery, "cholmod");
+  EXPECT_EQ(b.fe_recovery, "sweeps");
+  bool noted = false;
+  for (const auto& w : b.warnings) noted = noted || w.find("max_direct_levels") != std::string::npos;
+  EXPECT_TRUE(noted);
+  EXPECT_LT(MaxAbsDiff(a.fixed_effects[0].effect_g, b.fixed_effects[0].effect_g), 1e-8);
+  EXPECT_LT(MaxAbsDiff(a.fixed_effects[1].effect_g, b.fixed_effects[1].effect_g), 1e-8);
+}
+
 // Truth: y = X b + psi_j + e, 100 caseworkers x 60 observations, sd(psi) = 0.1,
 // sd(e) = 0.3. The estimate psi_hat_j = psi_j + noise of variance about
 // sigma2 / n_j (plus the small covariate term), so
