@@ -7,11 +7,17 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace cwfx::cli {
 
 // Register the subcommand and return the action to run when it is selected.
 using Action = std::function<int()>;
+
+// Non-convergence is a result, not an error, but scripts must see it: when the
+// absorption did not converge, or a warning says another iterative step did
+// not, print a warning and return exit code 4 (results are kept); else 0.
+int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string>& warnings);
 
 // The command line as typed, for the provenance attributes of result files.
 const std::string& CommandLine();

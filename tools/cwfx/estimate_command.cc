@@ -132,19 +132,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("Results written to %s (%.2f s, %d threads)\n", f.out.c_str(), secs, ctx.threads());
   }
-  // Non-convergence is a result, not an error, but scripts must be able to see
-  // it: of the main absorption, or of the refit behind "R2 without".
-  bool converged = result.absorb_summary.AllConverged();
-  for (const auto& w : result.warnings) {
-    if (w.find("did not converge") != std::string::npos) converged = false;
-  }
-  if (!converged) {
-    std::fprintf(stderr,
-                 "cwfx: WARNING: an iterative step did not converge (see the warnings above); the "
-                 "results are stored but not trustworthy (exit code 4). Raise --max-iterations.\n");
-    return 4;
-  }
-  return 0;
+  return ConvergenceExitCode(result.absorb_summary.AllConverged(), result.warnings);
 }
 
 }  // namespace

@@ -16,6 +16,19 @@ namespace {
 std::string g_command_line;
 }
 const std::string& CommandLine() { return g_command_line; }
+
+int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string>& warnings) {
+  bool converged = absorption_converged;
+  for (const auto& w : warnings) {
+    if (w.find("did not converge") != std::string::npos) converged = false;
+  }
+  if (converged) return 0;
+  std::fprintf(stderr,
+               "cwfx: WARNING: an iterative step did not converge (see the warnings above); the "
+               "results are stored but not trustworthy (exit code 4). Raise --max-iterations or "
+               "loosen --tolerance.\n");
+  return 4;
+}
 }  // namespace cwfx::cli
 
 int main(int argc, char** argv) {

@@ -105,19 +105,7 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
     std::printf("Results: %s\nReport:  %s\n(%.2f s, %d threads)\n", results_path.c_str(), report_path.c_str(), secs,
                 ctx.threads());
   }
-  // Non-convergence is a result, not an error, but scripts must see it (as
-  // with cwfx estimate): the results are written, the exit code is 4.
-  bool converged = result.fit.absorb_summary.AllConverged();
-  for (const auto& w : result.warnings) {
-    if (w.find("did not converge") != std::string::npos) converged = false;
-  }
-  if (!converged) {
-    std::fprintf(stderr,
-                 "cwfx: WARNING: the absorption did not converge; the results are stored but not "
-                 "trustworthy (exit code 4). Raise --max-iterations or --tolerance.\n");
-    return 4;
-  }
-  return 0;
+  return ConvergenceExitCode(result.fit.absorb_summary.AllConverged(), result.warnings);
 }
 
 }  // namespace
