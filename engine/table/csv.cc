@@ -149,24 +149,8 @@ bool IsMissingToken(const Field& f) {
 
 // Whole-field number parse. Returns false when the field is not a number.
 bool ParseNumber(const Field& f, double* out) {
-  const char* b = f.begin;
-  const char* e = f.begin + f.size;
-  while (b < e && (*b == ' ' || *b == '\t')) ++b;
-  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
-  if (b < e && *b == '+') {
-    ++b;
-    if (b < e && *b == '-') return false;
-  }
-  if (b == e) return false;
   if (f.escaped) return false;  // a number never contains a quote
-  const auto [ptr, ec] = std::from_chars(b, e, *out, std::chars_format::general);
-  if (ptr != e) return false;
-  if (ec == std::errc::result_out_of_range) {
-    // Overflow or underflow: let strtod pick +-HUGE_VAL or the denormal/zero.
-    *out = std::strtod(std::string(b, e).c_str(), nullptr);
-    return true;
-  }
-  return ec == std::errc();
+  return ParseNumberText(f.view(), out);
 }
 
 struct ColumnBuilder {

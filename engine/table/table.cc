@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "table/number_format.h"
 
 namespace cwfx::table {
 
@@ -81,8 +82,7 @@ std::span<const double> Table::Numeric(std::string_view name, bool require_finit
     for (size_t r = 0; r < c.text.size(); ++r) {
       const std::string& v = c.text[r];
       double parsed = 0;
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-      if (!v.empty() && (ec != std::errc() || end != v.data() + v.size())) {
+      if (!v.empty() && !ParseNumberText(v, &parsed)) {
         throw Error(Location{source_, static_cast<int64_t>(r) + 1, c.name},
                     "expected a number, found '" + c.text[r] + "'");
       }

@@ -48,6 +48,18 @@ TEST(TableTest, NumericNamesTheOffendingRow) {
   }
 }
 
+TEST(TableTest, NumericSkipsValuesTheReadersAcceptAsNumbers) {
+  // " 1" and "+2" are numbers to every reader; the culprit is the third row.
+  table::Table t("t.csv");
+  t.AddText("x", {" 1", "+2", "abc"});
+  try {
+    t.Numeric("x");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().row, 3);
+  }
+}
+
 TEST(TableTest, MissingColumnListsAvailable) {
   table::Table t("reg.h5");
   t.AddNumeric("outcome", {1});
