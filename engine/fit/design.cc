@@ -32,7 +32,7 @@ Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignRepo
       if (!(w_in[i] > 0)) {
         std::ostringstream os;
         os << "weights must be positive, found " << w_in[i];
-        throw Error(Location{file, i + 1, spec.weights}, os.str());
+        throw Error(Location{file, table.InputRow(i), spec.weights}, os.str());
       }
   }
   std::vector<table::IdCoding> codings;
@@ -120,6 +120,9 @@ Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignRepo
     if (!spec.weights.empty()) d.weights_n[j] = w_in[i];
   }
   d.source_row_n = rows;
+  // The input file's rows too: the table may have lost rows since it was read.
+  d.input_row_n.reserve(rows.size());
+  for (int64_t i : rows) d.input_row_n.push_back(table.InputRow(i) - 1);
   if (!spec.cluster.empty()) {
     std::vector<int32_t> new_of_old(static_cast<size_t>(cluster.num_levels), -1);
     for (int64_t i : rows) new_of_old[cluster.codes_n[i]] = 1;

@@ -59,6 +59,7 @@ struct Design {
   std::string cluster_name;
   std::vector<std::string> cluster_labels;
   std::vector<int64_t> source_row_n;         // 0-based row in the input table
+  std::vector<int64_t> input_row_n;          // 0-based row in the file the table was read from
   // Connected components of the factor graph (absorb::FindComponents: one
   // component for one factor; for 2+ factors the components of factors 0 and
   // 1, numbered in order of first appearance in observation order).

@@ -143,7 +143,7 @@ void WriteFitResult(const std::string& path, const fit::Design& design, const fi
     }
   }
   if (options.residuals && result.residual_n.size() == design.num_obs()) {
-    f.WriteInt64("/residuals/row", design.source_row_n);
+    f.WriteInt64("/residuals/row", design.input_row_n);
     f.WriteDoubles("/residuals/residual", Span(result.residual_n));
   }
   f.Close();

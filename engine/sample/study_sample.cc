@@ -142,9 +142,9 @@ table::Table ApplyStudySample(const table::Table& responses, const SampleOptions
       // rather than order responses wrongly in silence.
       for (int64_t r : order_k) {
         const std::string& v = date.text[static_cast<size_t>(r)];
-        if (v.empty()) throw Error(Location{responses.source(), r + 1, date.name}, "missing date");
+        if (v.empty()) throw Error(Location{responses.source(), responses.InputRow(r), date.name}, "missing date");
         if (!IsIsoDate(v)) {
-          throw Error(Location{responses.source(), r + 1, date.name},
+          throw Error(Location{responses.source(), responses.InputRow(r), date.name},
                       "date '" + v + "' is not an ISO date (YYYY-MM-DD); convert the column to ISO "
                       "dates or to a number (e.g. days since an origin)");
         }

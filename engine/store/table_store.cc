@@ -48,7 +48,7 @@ void WriteTable(H5File& file, const std::string& group, const table::Table& t,
   file.SetAttribute(group, "cwfx_table_version", kTableSchemaVersion);
 }
 
-table::Table ReadTable(const H5File& file, const std::string& group) {
+table::Table ReadTable(const H5File& file, const std::string& group, const std::vector<std::string>& columns) {
   const std::string source = file.path() + ":" + group;
   if (!file.IsGroup(group)) {
     throw Error(Location{file.path(), -1, ""}, "no table group '" + group + "' in the file");
@@ -61,6 +61,25 @@ table::Table ReadTable(const H5File& file, const std::string& group) {
       const std::string p = Join(group, child);
       if (!file.IsGroup(p) && file.Shape(p).size() == 1) names.push_back(child);
     }
+  }
+  if (!columns.empty()) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (columns[j] == columns[i]) throw Error(Location{source, -1, columns[i]}, "column requested twice");
+      }
+      if (std::find(names.begin(), names.end(), columns[i]) == names.end()) {
+        std::string available;
+        for (const auto& nm : names) {
+          if (available.size() > 300) {
+            available += ", ...";
+            break;
+          }
+          available += (available.empty() ? "" : ", ") + nm;
+        }
+        throw Error(Location{source, -1, columns[i]}, "no such column (available: " + available + ")");
+      }
+    }
+    names = columns;
   }
   table::Table out(source);
   for (const std::string& name : names) {
@@ -134,16 +153,7 @@ table::Table ReadAnyTableImpl(const std::string& path, const ReadAnyOptions& opt
     t = table::ReadStatFile(path, o, report);
   } else if (ext == ".h5" || ext == ".hdf5") {
     const H5File file = H5File::OpenReadOnly(path);
-    table::Table all = ReadTable(file, options.hdf5_group);
-    t = table::Table(all.source());
-    if (options.columns.empty()) {
-      t = std::move(all);
-    } else {
-      for (const std::string& name : options.columns) {
-        if (t.Has(name)) throw Error(Location{all.source(), -1, name}, "column requested twice");
-        t.AddColumn(std::move(all.mutable_column(name)));  // throws naming the column if absent
-      }
-    }
+    t = ReadTable(file, options.hdf5_group, options.columns);
     table::RejectInfinite(t);
     table::ApplyMissingPolicy(&t, reader_policy, report);
   } else {

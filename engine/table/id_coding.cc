@@ -30,13 +30,13 @@ IdCoding CodeNumeric(const Table& table, const Column& c) {
   const std::vector<double>& ids_n = c.numeric;
   for (size_t r = 0; r < ids_n.size(); ++r) {
     if (!std::isfinite(ids_n[r])) {
-      throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
+      throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},
                   std::isnan(ids_n[r]) ? "missing id" : "non-finite id");
     }
     // Numeric ids travel as doubles; beyond 2^53 two different ids can be the
     // same double and would be merged into one level without a word.
     if (std::fabs(ids_n[r]) >= 9007199254740992.0) {
-      throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
+      throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},
                   "numeric id too large to be held exactly (|id| >= 2^53); store this id column as "
                   "text");
     }
@@ -68,7 +68,7 @@ IdCoding CodeText(const Table& table, const Column& c) {
   std::vector<std::string_view> distinct_g;
   for (size_t r = 0; r < ids_n.size(); ++r) {
     if (ids_n[r].empty()) {
-      throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name}, "missing id");
+      throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name}, "missing id");
     }
     auto [it, inserted] = first_code.try_emplace(ids_n[r], static_cast<int32_t>(distinct_g.size()));
     if (inserted) {

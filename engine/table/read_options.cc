@@ -52,7 +52,7 @@ void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report) 
       }
     }
     if (first_row >= 0) {
-      throw Error(Location{table->source(), first_row + 1, table->column(first_col).name},
+      throw Error(Location{table->source(), table->InputRow(first_row), table->column(first_col).name},
                   "missing value; pass --missing drop to drop rows with missing values");
     }
     return;
@@ -75,6 +75,11 @@ void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report) 
   // Rebuild the table from its own columns, moved and compacted in place, so a
   // large register is never held twice.
   Table out(table->source());
+  std::vector<int64_t> kept_input_rows;
+  kept_input_rows.reserve(n - static_cast<size_t>(dropped));
+  for (size_t r = 0; r < n; ++r) {
+    if (keep_n[r]) kept_input_rows.push_back(table->InputRow(static_cast<int64_t>(r)) - 1);
+  }
   for (const std::string& name : table->ColumnNames()) {
     Column c = std::move(table->mutable_column(name));
     if (c.kind == ColumnKind::kNumeric) {
@@ -84,6 +89,7 @@ void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report) 
     }
     out.AddColumn(std::move(c));
   }
+  out.set_input_rows(std::move(kept_input_rows));
   *table = std::move(out);
 }
 
@@ -93,7 +99,7 @@ void RejectInfinite(const Table& table) {
     if (c.kind != ColumnKind::kNumeric) continue;
     for (size_t r = 0; r < c.numeric.size(); ++r) {
       if (std::isinf(c.numeric[r])) {
-        throw Error(Location{table.source(), static_cast<int64_t>(r) + 1, c.name},
+        throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},
                     "non-finite value (" + std::string(c.numeric[r] > 0 ? "Inf" : "-Inf") + ")");
       }
     }

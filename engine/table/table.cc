@@ -83,7 +83,7 @@ std::span<const double> Table::Numeric(std::string_view name, bool require_finit
       const std::string& v = c.text[r];
       double parsed = 0;
       if (!v.empty() && !ParseNumberText(v, &parsed)) {
-        throw Error(Location{source_, static_cast<int64_t>(r) + 1, c.name},
+        throw Error(Location{source_, InputRow(static_cast<int64_t>(r)), c.name},
                     "expected a number, found '" + c.text[r] + "'");
       }
     }
@@ -92,7 +92,7 @@ std::span<const double> Table::Numeric(std::string_view name, bool require_finit
   if (require_finite) {
     for (size_t r = 0; r < c.numeric.size(); ++r) {
       if (!std::isfinite(c.numeric[r])) {
-        throw Error(Location{source_, static_cast<int64_t>(r) + 1, c.name},
+        throw Error(Location{source_, InputRow(static_cast<int64_t>(r)), c.name},
                     std::isnan(c.numeric[r]) ? "missing value where a number is required"
                                              : "non-finite value (Inf) where a finite number is required");
       }
@@ -117,6 +117,8 @@ Table Table::SelectRows(std::span<const int64_t> rows) const {
     out.AddColumn(std::move(nc));
   }
   if (columns_.empty()) out.num_rows_ = 0;
+  out.input_rows_.reserve(rows.size());
+  for (int64_t r : rows) out.input_rows_.push_back(InputRow(r) - 1);
   return out;
 }
 

@@ -57,7 +57,18 @@ class Table {
   std::span<const double> Numeric(std::string_view name, bool require_finite = true) const;
 
   // A new table holding the given rows (in the given order) of every column.
+  // It remembers which input row each of its rows came from.
   Table SelectRows(std::span<const int64_t> rows) const;
+
+  // The 1-based row of the input file that row r (0-based) of this table came
+  // from: r + 1 for a table as read, the original row after rows were dropped
+  // or selected. Every error message names rows this way.
+  int64_t InputRow(int64_t r) const {
+    return input_rows_.empty() ? r + 1 : input_rows_[static_cast<size_t>(r)] + 1;
+  }
+  // 0-based input rows of this table's rows (identity when empty).
+  const std::vector<int64_t>& input_rows() const { return input_rows_; }
+  void set_input_rows(std::vector<int64_t> rows) { input_rows_ = std::move(rows); }
 
  private:
   int FindIndex(std::string_view name) const;
@@ -65,6 +76,7 @@ class Table {
   std::string source_;
   int64_t num_rows_ = 0;
   std::vector<Column> columns_;
+  std::vector<int64_t> input_rows_;  // empty = identity
 };
 
 }  // namespace cwfx::table

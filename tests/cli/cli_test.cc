@@ -165,6 +165,30 @@ TEST_F(CliTest, NonConvergenceIsExitCodeFourWithResultsKept) {
   EXPECT_TRUE(fs::exists(Path("nc.h5")));
 }
 
+TEST_F(CliTest, RowsAreInputRowsAfterMissingRowsAreDropped) {
+  {
+    std::ofstream out(Path("drop.csv"));
+    out << "y,x,cw,w\n1,0.5,1,1\n,0.7,1,1\n0,0.2,1,1\n1,0.9,2,-1\n0,0.1,2,1\n1,0.3,2,1\n";
+  }
+  // Row 2 is dropped for its missing outcome; the bad weight is still row 4.
+  const CommandRun bad = Cwfx("estimate --data " + Path("drop.csv") +
+                              " --outcome y --covariates x --absorb cw --weights w --missing drop --out " +
+                              Path("drop_bad.h5"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("row 4"), std::string::npos) << bad.output;
+
+  {
+    std::ofstream out(Path("drop2.csv"));
+    out << "y,x,cw\n1,0.5,1\n,0.7,1\n0,0.2,1\n1,0.9,2\n0,0.1,2\n1,0.3,2\n";
+  }
+  const CommandRun ok = Cwfx("estimate --data " + Path("drop2.csv") +
+                             " --outcome y --covariates x --absorb cw --missing drop --residuals --quiet --out " +
+                             Path("drop_ok.h5"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  auto f = store::H5File::OpenReadOnly(Path("drop_ok.h5"));
+  EXPECT_EQ(f.ReadInt64("/residuals/row"), (std::vector<int64_t>{0, 2, 3, 4, 5}));
+}
+
 TEST_F(CliTest, StudyWritesResultsAndASelfContainedReport) {
   const std::string out = Path("study");
   const CommandRun run = Cwfx("study --seed 11 --threads 2 --out " + out);
