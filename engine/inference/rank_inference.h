@@ -14,6 +14,14 @@
 //     simultaneous: all ordered pairs (a, b), a != b.
 //  3. c(I) = (1 - alpha) quantile of max_{(a,b) in I} (Z_a - Z_b) / sigma_ab,
 //     Z ~ N(0, Sigma), `draws` parametric draws (the same draws for every set).
+//     Quantile rule: R's type 7 (linear interpolation between the order
+//     statistics at h = (draws - 1)(1 - alpha)), as csranks' quantile() call;
+//     c is floored at 0 so a pair and its reverse can never both be rejected.
+//     Because I holds both orientations of every pair, the one-sided max is
+//     the two-sided max |t| at the first step; the stepdown then drops each
+//     orientation on its own (csranks' switch to "lower" bounds).
+//     Pairs with sigma_ab == 0 (relative to S_aa + S_bb) stay out of the max
+//     and are rejected exactly when theta_a > theta_b.
 //  4. L_ab = theta_a - theta_b - sigma_ab c(I); (a, b) rejected when L_ab > 0
 //     (theta_a > theta_b established).
 //  5. Stepdown: drop rejected pairs from I, recompute c, repeat until no new
@@ -21,7 +29,9 @@
 //  6. N-_j = #{k: L_kj > 0}, N+_j = #{k: L_jk > 0}; the set is
 //     [1 + N-_j, G - N+_j].
 // The caseworkers who could be among the top tau (csranks' cstaubest): those
-// whose simultaneous lower rank bound is <= tau.
+// whose simultaneous lower rank bound is <= tau. The bound is the two-sided
+// simultaneous one above (cstaubest runs a one-sided set, which is a little
+// tighter; this set is valid and never smaller).
 #pragma once
 
 #include <Eigen/Dense>

@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "core/version.h"
+#include "report/format_internal.h"
+#include "report/replication_section.h"
 #include "report/svg_chart.h"
 
 namespace cwfx::report {
@@ -17,36 +19,14 @@ using study::GroupComparison;
 using study::QuartileFigure;
 using study::StudyResult;
 
-const std::vector<std::string> kQuartileLabels = {"Q1 (bottom)", "Q2", "Q3", "Q4 (top)"};
-const std::vector<std::string> kShortLabels = {"Q1 bottom", "Q2", "Q3", "Q4 top"};
-const std::vector<std::string> kColors = {"#a9c1e0", "#7298cb", "#3f6fae", "#173f78"};
+using internal::F;
+using internal::I;
+using internal::P;
+using internal::PEq;
+using internal::kQuartileLabels;
 
-std::string F(const char* fmt, double v) {
-  if (std::isnan(v)) return "&ndash;";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
-std::string I(int64_t v) {
-  // Thousands separator for readability.
-  std::string s = std::to_string(v < 0 ? -v : v), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i > 0 && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
-std::string P(double p);
-// "= 0.012" or "&lt; 0.0001".
-std::string PEq(double p) {
-  const std::string v = P(p);
-  return v.rfind("&lt;", 0) == 0 ? v : "= " + v;
-}
-std::string P(double p) {
-  if (std::isnan(p)) return "&ndash;";
-  if (p < 0.0001) return "&lt; 0.0001";
-  return F(p < 0.01 ? "%.4f" : "%.3f", p);
-}
+const std::vector<std::string> kShortLabels = {"Q1 bottom", "Q2", "Q3", "Q4 top"};
+const std::vector<std::string>& kColors = internal::kQuartileColors;
 
 struct Unit {
   double scale;
@@ -87,6 +67,9 @@ svg .axis-title{font-size:12px;fill:#5b6877}svg .val{font-size:12px;font-weight:
 svg .err{stroke:#1d2733;stroke-width:1.4}svg .range{stroke:#b8c4d4;stroke-width:2}
 svg .band{fill:#f6f8fb}svg .mark{font-size:12px;fill:#b0372b;font-weight:bold}
 details summary{cursor:pointer;font-weight:600;margin:8px 0}
+h3.sub{font-size:18px;margin:26px 0 4px}section.replication{margin:0 0 18px}
+.note.caveat{background:#fff6e5;border:1px solid #e9c46a;border-radius:4px;padding:6px 10px;color:#5a4300}
+.fig h3+svg{display:block}details table{margin:4px 0 10px}
 </style>
 )";
 }
@@ -162,7 +145,8 @@ std::string KeyCard(const std::string& value, const std::string& key) {
 
 }  // namespace
 
-std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx) {
+std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx,
+                              std::span<const replicate::ReplicationSummary> replications) {
   const bool src = ctx.show_source_study;
   const study::PolicyExperiment& t = r.table1;
   std::string o = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(ctx.title) +
@@ -287,6 +271,8 @@ std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx) {
   }
   o += "</p></div></div>\n";
 
+  o += internal::ReplicationSection(r, replications);
+
   // Figures 4-8.
   if (!r.activity_groups.empty()) {
     o += "<h2>Activities by quartile: Figures 4&ndash;8</h2><p>Share of each quartile's responses in which the "
@@ -342,9 +328,16 @@ std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx) {
        F("%.0f", r.caseworkers > 0 ? static_cast<double>(r.responses) / r.caseworkers : 0) +
        " responses per caseworker this bias is large. The standard errors take quartile membership as fixed and "
        "do not include it; shrinkage (empirical Bayes) and split-sample ranking are not yet applied.</li>"
-       "<li><b>Quartile stability is not yet quantified.</b> How often a caseworker would land in the same "
-       "quartile in a new sample (bootstrap) is not computed here; do not read a single caseworker's rank as "
-       "established.</li>"
+       "<li>" +
+       std::string(internal::HasQuartileStability(replications)
+                       ? "<b>Quartile stability.</b> The replications section shows how often each caseworker lands "
+                         "in each quartile across bootstrap replications: a measure of how stable the ranking is, "
+                         "not the probability that a caseworker truly belongs there. Read a single caseworker's "
+                         "position through its rank confidence set, not its estimated rank."
+                       : "<b>Quartile stability is not yet quantified.</b> How often a caseworker would land in the "
+                         "same quartile in a new sample (bootstrap) is not computed here; do not read a single "
+                         "caseworker's rank as established.") +
+       "</li>"
        "<li><b>Selection of citizens.</b> The effects are causal only if citizens are not assigned to caseworkers on "
        "characteristics that the register does not measure. Sorting on unobservables would show up as "
        "caseworker effects.</li>"

@@ -5,8 +5,10 @@
 // characterisation figures, appendix B and the caveats.
 #pragma once
 
+#include <span>
 #include <string>
 
+#include "replicate/replication_summary.h"
 #include "study/study.h"
 
 namespace cwfx::report {
@@ -22,8 +24,10 @@ struct ReportContext {
   bool show_source_study = true;
 };
 
-// Pure: the whole HTML document.
-std::string RenderStudyReport(const study::StudyResult& result, const ReportContext& context);
+// Pure: the whole HTML document. `replications`: summaries of replication
+// runs (bootstrap and/or permutation) to show in the replication section.
+std::string RenderStudyReport(const study::StudyResult& result, const ReportContext& context,
+                              std::span<const replicate::ReplicationSummary> replications = {});
 
 // Writes `html` to `path` (via "<path>.tmp" and a rename). Throws cwfx::Error
 // naming the file on failure.

@@ -22,6 +22,51 @@ std::string TickText(double v, double step) {
   return s;
 }
 
+std::string SvgOpen(int width, double height, const std::string& aria_label) {
+  return "<svg class=\"chart\" width=\"" + std::to_string(width) + "\" height=\"" + Num(height) +
+         "\" viewBox=\"0 0 " + std::to_string(width) + " " + Num(height) + "\" role=\"img\" aria-label=\"" +
+         HtmlEscape(aria_label) + "\">\n";
+}
+
+std::string Line(double x1, double y1, double x2, double y2, const std::string& attrs) {
+  return "<line x1=\"" + Num(x1) + "\" y1=\"" + Num(y1) + "\" x2=\"" + Num(x2) + "\" y2=\"" + Num(y2) + "\" " +
+         attrs + "/>";
+}
+
+std::string Text(double x, double y, const std::string& cls, const std::string& anchor, const std::string& text) {
+  return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" class=\"" + cls + "\" text-anchor=\"" + anchor + "\">" +
+         HtmlEscape(text) + "</text>";
+}
+
+// Horizontal grid lines with tick labels at the left of the plot, and the
+// rotated y axis title.
+template <typename YFn>
+std::string YGrid(const std::vector<double>& ticks, double step, YFn Y, double left, double pw, double top, double ph,
+                  const std::string& title) {
+  std::string o;
+  for (double t : ticks) {
+    o += Line(left, Y(t), left + pw, Y(t), "class=\"grid\"") +
+         Text(left - 6, Y(t) + 4, "tick", "end", TickText(t, step)) + "\n";
+  }
+  o += "<text class=\"axis-title\" transform=\"translate(14," + Num(top + ph / 2) +
+       ") rotate(-90)\" text-anchor=\"middle\">" + HtmlEscape(title) + "</text>\n";
+  return o;
+}
+
+// Ticks from NiceTicks, extended upwards until they cover hi.
+std::vector<double> CoveringTicks(double lo, double hi, int target, double* step) {
+  std::vector<double> t = NiceTicks(lo, hi, target);
+  *step = t.size() > 1 ? t[1] - t[0] : 1.0;
+  while (t.back() < hi - 1e-12) t.push_back(t.back() + *step);
+  return t;
+}
+
+// A legend entry: a swatch (SVG text drawn at x, y) and its text; returns the x after it.
+double LegendEntry(std::string* o, double x, double y, const std::string& swatch, const std::string& text) {
+  *o += swatch + Text(x + 18, y + 4, "tick", "start", text);
+  return x + 30 + 6.2 * static_cast<double>(text.size());
+}
+
 }  // namespace
 
 std::string HtmlEscape(const std::string& s) {
@@ -200,6 +245,186 @@ std::string DotPlotSvg(const std::vector<DotRow>& rows, const std::vector<std::s
     o += "\n";
   }
   o += "</svg>";
+  return o;
+}
+
+std::string StackedColumnsSvg(const StackedColumnsSpec& s) {
+  const size_t n = s.parts.size();
+  const double left = 58, right = 12, top = 34, bottom = 34;
+  const double pw = s.width - left - right, ph = s.height - top - bottom;
+  auto Y = [&](double share) { return top + ph * (1.0 - share); };
+  auto YPercent = [&](double percent) { return Y(percent / 100); };
+  std::string o = SvgOpen(s.width, s.height, s.aria_label);
+  o += YGrid({0, 25, 50, 75, 100}, 25, YPercent, left, pw, top, ph, s.y_label);
+  double lx = left;
+  for (size_t k = 0; k < s.series.size(); ++k) {
+    const std::string color = k < s.colors.size() ? s.colors[k] : "#4a6fa5";
+    lx = LegendEntry(&o, lx, 12,
+                     "<rect x=\"" + Num(lx) + "\" y=\"7\" width=\"12\" height=\"10\" fill=\"" + color + "\"/>",
+                     s.series[k]);
+  }
+  if (!s.divider_label.empty() && !s.dividers.empty()) {
+    LegendEntry(&o, lx, 12, Line(lx, 12, lx + 12, 12, "stroke=\"#1d2733\" stroke-dasharray=\"3 2\""),
+                s.divider_label);
+  }
+  const double slot = pw / static_cast<double>(std::max<size_t>(n, 1));
+  const double bw = slot >= 5 ? slot * 0.86 : slot;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = left + slot * static_cast<double>(i) + (slot - bw) / 2;
+    o += "<g class=\"" + HtmlEscape(s.item_class) + "\"><title>" + HtmlEscape(i < s.labels.size() ? s.labels[i] : "") +
+         "</title>";
+    double cum = 0;
+    for (size_t k = 0; k < s.parts[i].size(); ++k) {
+      const double v = s.parts[i][k];
+      if (!std::isfinite(v) || v <= 0) continue;
+      const std::string color = k < s.colors.size() ? s.colors[k] : "#4a6fa5";
+      o += "<rect x=\"" + Num(x) + "\" y=\"" + Num(Y(std::min(cum + v, 1.0))) + "\" width=\"" + Num(bw) +
+           "\" height=\"" + Num(ph * std::min(v, 1.0 - cum)) + "\" fill=\"" + color + "\"/>";
+      cum += v;
+    }
+    o += "</g>";
+    if (n <= 24 && i < s.labels.size()) o += Text(x + bw / 2, top + ph + 14, "tick", "middle", s.labels[i]);
+    o += "\n";
+  }
+  for (double d : s.dividers) {
+    const double x = left + slot * d;
+    o += Line(x, top - 4, x, top + ph + 4, "stroke=\"#1d2733\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"");
+  }
+  o += Text(left + pw / 2, top + ph + (n <= 24 ? 30 : 20), "axis-title", "middle", s.x_label);
+  o += Line(left, top + ph, left + pw, top + ph, "class=\"axis\"") + Line(left, top, left, top + ph, "class=\"axis\"");
+  o += "\n</svg>";
+  return o;
+}
+
+std::string IntervalPlotSvg(const IntervalPlotSpec& s) {
+  const size_t n = s.labels.size();
+  const double left = 58, right = 12, top = 34, bottom = 34;
+  const double pw = s.width - left - right, ph = s.height - top - bottom;
+  const double y0 = s.y_min, y1 = s.y_max > s.y_min ? s.y_max : s.y_min + 1;
+  auto Y = [&](double v) {
+    const double f = (v - y0) / (y1 - y0);
+    return s.y_reversed ? top + ph * f : top + ph * (1.0 - f);
+  };
+  std::vector<double> ticks = s.y_ticks;
+  double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
+  if (ticks.empty()) {
+    for (double t : NiceTicks(y0, y1, 6)) {
+      if (t >= y0 - 1e-9 && t <= y1 + 1e-9) ticks.push_back(t);
+    }
+    step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
+  }
+  std::string o = SvgOpen(s.width, s.height, s.aria_label);
+  o += YGrid(ticks, step, Y, left, pw, top, ph, s.y_label);
+  const std::string kOuter = "#c9d5e5", kInner = "#3f6fae", kPoint = "#1d2733", kHigh = "#b0372b";
+  double lx = left;
+  auto Swatch = [](double x, const std::string& color, double w) {
+    return Line(x, 12, x + 12, 12, "stroke=\"" + color + "\" stroke-width=\"" + Num(w) + "\"");
+  };
+  auto Dot = [](double x, const std::string& color) {
+    return "<circle cx=\"" + Num(x + 6) + "\" cy=\"12\" r=\"3.5\" fill=\"" + color + "\"/>";
+  };
+  if (!s.point_label.empty()) lx = LegendEntry(&o, lx, 12, Dot(lx, kPoint), s.point_label);
+  if (!s.highlight_label.empty()) lx = LegendEntry(&o, lx, 12, Dot(lx, kHigh), s.highlight_label);
+  if (!s.inner_label.empty()) lx = LegendEntry(&o, lx, 12, Swatch(lx, kInner, 3), s.inner_label);
+  if (!s.outer_label.empty()) lx = LegendEntry(&o, lx, 12, Swatch(lx, kOuter, 7), s.outer_label);
+  const double slot = pw / static_cast<double>(std::max<size_t>(n, 1));
+  const double w_outer = std::clamp(slot * 0.75, 1.5, 9.0), w_inner = std::clamp(slot * 0.3, 1.0, 3.0);
+  const double radius = std::clamp(slot * 0.33, 1.4, 3.5);
+  auto Segment = [&](double cx, double lo, double hi, const std::string& color, double w) {
+    if (!std::isfinite(lo) || !std::isfinite(hi)) return std::string();
+    double ya = Y(lo), yb = Y(hi);
+    if (std::fabs(yb - ya) < 2) {  // a single value: still visible
+      const double mid = (ya + yb) / 2;
+      ya = mid - 1;
+      yb = mid + 1;
+    }
+    return Line(cx, ya, cx, yb, "stroke=\"" + color + "\" stroke-width=\"" + Num(w) + "\"");
+  };
+  auto At = [](const std::vector<double>& v, size_t i) { return i < v.size() ? v[i] : NAN; };
+  for (size_t i = 0; i < n; ++i) {
+    const double cx = left + slot * (static_cast<double>(i) + 0.5);
+    o += "<g class=\"" + HtmlEscape(s.item_class) + "\"><title>" + HtmlEscape(s.labels[i]) + "</title>";
+    o += Segment(cx, At(s.outer_lo, i), At(s.outer_hi, i), kOuter, w_outer);
+    o += Segment(cx, At(s.inner_lo, i), At(s.inner_hi, i), kInner, w_inner);
+    const double p = At(s.point, i);
+    if (std::isfinite(p)) {
+      const bool high = i < s.highlight.size() && s.highlight[i];
+      o += "<circle cx=\"" + Num(cx) + "\" cy=\"" + Num(Y(p)) + "\" r=\"" + Num(radius) + "\" fill=\"" +
+           (high ? kHigh : kPoint) + "\"/>";
+    }
+    o += "</g>\n";
+  }
+  if (std::isfinite(s.reference)) {
+    const double y = Y(s.reference);
+    o += Line(left, y, left + pw, y, "stroke=\"" + kHigh + "\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"");
+    if (!s.reference_label.empty()) {
+      o += Text(left + pw - 4, s.y_reversed ? y + 14 : y - 5, "mark", "end", s.reference_label);
+    }
+  }
+  o += Text(left + pw / 2, top + ph + 20, "axis-title", "middle", s.x_label);
+  o += Line(left, top + ph, left + pw, top + ph, "class=\"axis\"") + Line(left, top, left, top + ph, "class=\"axis\"");
+  o += "\n</svg>";
+  return o;
+}
+
+std::string HistogramSvg(const HistogramSpec& s) {
+  std::vector<double> v;
+  for (double x : s.values) {
+    if (std::isfinite(x * s.scale)) v.push_back(x * s.scale);
+  }
+  const double obs = s.observed * s.scale;
+  const double left = 58, right = 16, top = 26, bottom = 42;
+  const double pw = s.width - left - right, ph = s.height - top - bottom;
+  std::string o = SvgOpen(s.width, s.height, s.aria_label);
+  if (v.empty()) {
+    return o + Text(s.width / 2.0, s.height / 2.0, "tick", "middle", "no finite draws") + "\n</svg>";
+  }
+  // Bins span the draws; the axis spans the draws and the observed value.
+  double lo = *std::min_element(v.begin(), v.end()), hi = *std::max_element(v.begin(), v.end());
+  if (!(hi > lo)) {
+    const double pad = std::fabs(lo) > 0 ? 0.1 * std::fabs(lo) : 1.0;
+    lo -= pad;
+    hi += pad;
+  }
+  const int bins = std::max(s.bins, 1);
+  const double width = (hi - lo) / bins;
+  std::vector<int64_t> count(static_cast<size_t>(bins), 0);
+  for (double x : v) {
+    const int b = std::min(bins - 1, static_cast<int>((x - lo) / width));
+    ++count[static_cast<size_t>(std::max(b, 0))];
+  }
+  const double axis_lo = std::isfinite(obs) ? std::min(lo, obs) : lo;
+  const double axis_hi = std::isfinite(obs) ? std::max(hi, obs) : hi;
+  double xstep = 1, ystep = 1;
+  const std::vector<double> xt = CoveringTicks(axis_lo, axis_hi, 5, &xstep);
+  const double x0 = xt.front(), x1 = xt.back();
+  const std::vector<double> yt =
+      CoveringTicks(0, static_cast<double>(*std::max_element(count.begin(), count.end())), 4, &ystep);
+  auto X = [&](double x) { return left + pw * (x - x0) / (x1 - x0); };
+  auto Y = [&](double c) { return top + ph * (1.0 - c / yt.back()); };
+  o += YGrid(yt, ystep, Y, left, pw, top, ph, s.y_label);
+  for (int b = 0; b < bins; ++b) {
+    const double c = static_cast<double>(count[static_cast<size_t>(b)]);
+    if (c <= 0) continue;
+    const double xa = X(lo + width * b), xb = X(lo + width * (b + 1));
+    o += "<rect class=\"" + HtmlEscape(s.bar_class) + "\" x=\"" + Num(xa + 0.5) + "\" y=\"" + Num(Y(c)) +
+         "\" width=\"" + Num(std::max(xb - xa - 1, 0.8)) + "\" height=\"" + Num(Y(0) - Y(c)) +
+         "\" fill=\"#7298cb\"/>";
+  }
+  o += "\n";
+  for (double t : xt) {
+    o += Text(X(t), top + ph + 15, "tick", "middle", TickText(t, xstep));
+  }
+  if (std::isfinite(obs)) {
+    const double x = X(obs);
+    o += "\n" + Line(x, top - 4, x, top + ph, "class=\"" + HtmlEscape(s.mark_class) +
+                                              "\" stroke=\"#b0372b\" stroke-width=\"2\"");
+    const bool right_side = x > left + pw * 0.6;
+    o += Text(right_side ? x - 5 : x + 5, top + 8, "mark", right_side ? "end" : "start", s.observed_label);
+  }
+  o += Text(left + pw / 2, top + ph + 34, "axis-title", "middle", s.x_label);
+  o += Line(left, top + ph, left + pw, top + ph, "class=\"axis\"") + Line(left, top, left, top + ph, "class=\"axis\"");
+  o += "\n</svg>";
   return o;
 }
 

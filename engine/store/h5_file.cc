@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -314,6 +315,12 @@ void H5File::Close() {
   }
 }
 
+void H5File::Flush() {
+  CWFX_CHECK(id_ >= 0, "H5File used after Close");
+  if (!writable_) return;
+  CheckStatus(path_, H5Fflush(id_, H5F_SCOPE_GLOBAL), "cannot write HDF5 file (disk full?)");
+}
+
 bool H5File::Exists(const std::string& object_path) const {
   CWFX_CHECK(id_ >= 0, "H5File used after Close");
   const std::string p = Normalize(object_path);
@@ -588,6 +595,202 @@ H5Matrix H5File::ReadMatrix(const std::string& p) const {
                 "cannot read dataset " + Quote(Normalize(p)));
   }
   return m;
+}
+
+void H5File::CreateChunked(const std::string& raw_path, const H5ChunkedSpec& spec) {
+  CWFX_CHECK(id_ >= 0, "H5File used after Close");
+  CWFX_CHECK(spec.rows > 0 && spec.cols >= 0 && spec.chunk_rows > 0, "bad chunked dataset shape");
+  const std::string p = Normalize(raw_path);
+  if (!writable_)
+    throw Error(Location{path_, -1, ""}, "cannot write " + Quote(p) + ": file opened read-only");
+  if (p == "/") throw Error(Location{path_, -1, ""}, "cannot write a dataset at the root path");
+  if (Exists(p))
+    throw Error(Location{path_, -1, ""}, "cannot write " + Quote(p) + ": an object already exists there");
+  const int rank = spec.cols == 0 ? 1 : 2;
+  const hsize_t dims[2] = {static_cast<hsize_t>(spec.rows), static_cast<hsize_t>(spec.cols)};
+  const hsize_t chunk_dims[2] = {static_cast<hsize_t>(std::min(spec.rows, spec.chunk_rows)),
+                                 static_cast<hsize_t>(spec.cols)};
+  Handle space = Check(path_, H5Screate_simple(rank, dims, nullptr), H5Sclose, "cannot create a dataspace");
+  Handle dcpl = Check(path_, H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a property list");
+  CheckStatus(path_, H5Pset_chunk(dcpl.get(), rank, chunk_dims), "cannot set chunking for " + Quote(p));
+  if (spec.deflate_level > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+    CheckStatus(path_, H5Pset_shuffle(dcpl.get()), "cannot set shuffle for " + Quote(p));
+    CheckStatus(path_, H5Pset_deflate(dcpl.get(), static_cast<unsigned>(std::min(spec.deflate_level, 9))),
+                "cannot set deflate for " + Quote(p));
+  }
+  hid_t file_type = H5T_IEEE_F64LE;
+  if (spec.type == H5NumericType::kFloat64) {
+    const double fill = std::numeric_limits<double>::quiet_NaN();
+    CheckStatus(path_, H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &fill),
+                "cannot set the fill value of " + Quote(p));
+  } else {
+    file_type = H5T_STD_I32LE;
+    const int32_t fill = 0;
+    CheckStatus(path_, H5Pset_fill_value(dcpl.get(), H5T_NATIVE_INT32, &fill),
+                "cannot set the fill value of " + Quote(p));
+  }
+  Handle lcpl = Check(path_, H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create a property list");
+  CheckStatus(path_, H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot set intermediate groups");
+  Check(path_, H5Dcreate2(id_, p.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+        H5Dclose, "cannot create dataset " + Quote(p));
+}
+
+namespace {
+
+// Runs of consecutive rows [first, first + count) of a 1-D or 2-D numeric
+// dataset: the dataset with their union selected in `d.space`, a 1-D memory
+// space of as many elements, and the number of columns.
+struct RowRun {
+  int64_t first = 0;
+  int64_t count = 0;
+};
+
+struct RowSelection {
+  OpenDataset d;
+  Handle mem;
+  int64_t cols = 1;
+  int64_t rows = 0;  // selected
+};
+
+RowSelection SelectRows(const std::string& file, hid_t fid, const std::string& p,
+                        std::span<const RowRun> runs) {
+  RowSelection b;
+  b.d = Open(file, fid, p);
+  if (b.d.dims.size() != 1 && b.d.dims.size() != 2) {
+    throw Error(Location{file, -1, ""}, "dataset " + Quote(p) + " has " + std::to_string(b.d.dims.size()) +
+                                            " dimensions; expected 1 or 2");
+  }
+  const H5T_class_t cls = H5Tget_class(b.d.type.get());
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+    throw Error(Location{file, -1, ""}, "dataset " + Quote(p) + " is not a numeric dataset");
+  }
+  const int64_t rows = b.d.dims[0];
+  b.cols = b.d.dims.size() == 2 ? b.d.dims[1] : 1;
+  CheckStatus(file, H5Sselect_none(b.d.space.get()), "cannot select rows of " + Quote(p));
+  for (const RowRun& run : runs) {
+    if (run.first < 0 || run.count < 0 || run.first > rows - run.count) {
+      throw Error(Location{file, -1, ""},
+                  "rows " + std::to_string(run.first) + " to " + std::to_string(run.first + run.count - 1) +
+                      " are outside dataset " + Quote(p) + " of " + std::to_string(rows) + " rows");
+    }
+    if (run.count == 0 || b.cols == 0) continue;
+    const hsize_t start[2] = {static_cast<hsize_t>(run.first), 0};
+    const hsize_t count[2] = {static_cast<hsize_t>(run.count), static_cast<hsize_t>(b.cols)};
+    CheckStatus(file,
+                H5Sselect_hyperslab(b.d.space.get(), b.rows == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start,
+                                    nullptr, count, nullptr),
+                "cannot select rows of " + Quote(p));
+    b.rows += run.count;
+  }
+  if (b.rows > 0 && b.cols > 0) {
+    const hsize_t n[1] = {static_cast<hsize_t>(b.rows * b.cols)};
+    b.mem = Check(file, H5Screate_simple(1, n, nullptr), H5Sclose, "cannot create a dataspace");
+  }
+  return b;
+}
+
+void WriteRowRuns(const std::string& file, hid_t fid, bool writable, const std::string& raw_path,
+                  std::span<const RowRun> runs, hid_t mem_type, const void* data, size_t n_values) {
+  CWFX_CHECK(fid >= 0, "H5File used after Close");
+  const std::string p = Normalize(raw_path);
+  if (!writable) throw Error(Location{file, -1, ""}, "cannot write " + Quote(p) + ": file opened read-only");
+  RowSelection b = SelectRows(file, fid, p, runs);
+  CWFX_CHECK(static_cast<int64_t>(n_values) == b.rows * b.cols, "WriteRows: values do not match rows * cols");
+  if (b.rows == 0 || b.cols == 0) return;
+  CheckStatus(file, H5Dwrite(b.d.ds.get(), mem_type, b.mem.get(), b.d.space.get(), H5P_DEFAULT, data),
+              "cannot write rows of dataset " + Quote(p) + " (disk full?)");
+}
+
+// Strictly increasing row indexes as runs of consecutive rows.
+std::vector<RowRun> RunsOf(std::span<const int64_t> rows) {
+  std::vector<RowRun> runs;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CWFX_CHECK(i == 0 || rows[i] > rows[i - 1], "WriteRowSet: rows must be strictly increasing");
+    if (!runs.empty() && rows[i] == runs.back().first + runs.back().count) {
+      ++runs.back().count;
+    } else {
+      runs.push_back({rows[i], 1});
+    }
+  }
+  return runs;
+}
+
+}  // namespace
+
+void H5File::WriteRows(const std::string& p, int64_t first_row, int64_t num_rows,
+                       std::span<const double> values_rc) {
+  const RowRun run{first_row, num_rows};
+  WriteRowRuns(path_, id_, writable_, p, {&run, 1}, H5T_NATIVE_DOUBLE, values_rc.data(), values_rc.size());
+}
+
+void H5File::WriteRows(const std::string& p, int64_t first_row, int64_t num_rows,
+                       std::span<const int32_t> values_rc) {
+  const RowRun run{first_row, num_rows};
+  WriteRowRuns(path_, id_, writable_, p, {&run, 1}, H5T_NATIVE_INT32, values_rc.data(), values_rc.size());
+}
+
+void H5File::WriteRowSet(const std::string& p, std::span<const int64_t> rows,
+                         std::span<const double> values_rc) {
+  const std::vector<RowRun> runs = RunsOf(rows);
+  WriteRowRuns(path_, id_, writable_, p, runs, H5T_NATIVE_DOUBLE, values_rc.data(), values_rc.size());
+}
+
+void H5File::WriteRowSet(const std::string& p, std::span<const int64_t> rows,
+                         std::span<const int32_t> values_rc) {
+  const std::vector<RowRun> runs = RunsOf(rows);
+  WriteRowRuns(path_, id_, writable_, p, runs, H5T_NATIVE_INT32, values_rc.data(), values_rc.size());
+}
+
+H5Matrix H5File::ReadRows(const std::string& raw_path, int64_t first_row, int64_t num_rows) const {
+  CWFX_CHECK(id_ >= 0, "H5File used after Close");
+  const std::string p = Normalize(raw_path);
+  const RowRun run{first_row, num_rows};
+  RowSelection b = SelectRows(path_, id_, p, {&run, 1});
+  H5Matrix m;
+  m.rows = num_rows;
+  m.cols = b.cols;
+  if (m.cols > 0 && m.rows > INT64_MAX / m.cols) {
+    throw Error(Location{path_, -1, ""}, "dataset " + Quote(p) + " is too large");
+  }
+  m.values_rc = Allocate<double>(path_, "dataset " + Quote(p), m.rows * m.cols);
+  if (!m.values_rc.empty()) {
+    CheckStatus(path_,
+                H5Dread(b.d.ds.get(), H5T_NATIVE_DOUBLE, b.mem.get(), b.d.space.get(), H5P_DEFAULT,
+                        m.values_rc.data()),
+                "cannot read dataset " + Quote(p));
+  }
+  return m;
+}
+
+H5DatasetLayout H5File::Layout(const std::string& raw_path) const {
+  const std::string p = Normalize(raw_path);
+  OpenDataset d = Open(path_, id_, p);
+  Handle dcpl =
+      Check(path_, H5Dget_create_plist(d.ds.get()), H5Pclose, "cannot read the layout of " + Quote(p));
+  H5DatasetLayout out;
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout < 0) Fail(path_, "cannot read the layout of " + Quote(p));
+  out.chunked = layout == H5D_CHUNKED;
+  if (out.chunked) {
+    hsize_t chunk[32];
+    const int rank = H5Pget_chunk(dcpl.get(), 32, chunk);
+    if (rank < 0) Fail(path_, "cannot read the chunking of " + Quote(p));
+    for (int i = 0; i < rank; ++i) out.chunk_dims.push_back(static_cast<int64_t>(chunk[i]));
+  }
+  const int nfilters = H5Pget_nfilters(dcpl.get());
+  if (nfilters < 0) Fail(path_, "cannot read the filters of " + Quote(p));
+  for (int i = 0; i < nfilters; ++i) {
+    unsigned flags = 0, config = 0;
+    unsigned values[8] = {0};
+    size_t nvalues = 8;
+    char name[64];
+    const H5Z_filter_t f = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, values,
+                                          sizeof name, name, &config);
+    if (f < 0) Fail(path_, "cannot read the filters of " + Quote(p));
+    if (f == H5Z_FILTER_SHUFFLE) out.shuffle = true;
+    if (f == H5Z_FILTER_DEFLATE) out.deflate_level = nvalues > 0 ? static_cast<int>(values[0]) : 0;
+  }
+  return out;
 }
 
 bool H5File::HasAttribute(const std::string& object_path, const std::string& name) const {

@@ -7,9 +7,12 @@
 //
 // Datasets: 1-D double / int64 / int32 / string arrays and 2-D double
 // matrices. Arrays longer than one chunk are chunked and compressed (shuffle +
-// deflate); short ones are contiguous. Strings are UTF-8, fixed length by
-// default. Readers convert between numeric storage types, and read both
-// variable- and fixed-length strings (as written by h5py, pandas, R).
+// deflate); short ones are contiguous. Numeric datasets can also be created
+// empty (filled with NaN / 0) and written row block by row block
+// (CreateChunked, WriteRows), e.g. by the draw writer (draw_file.h). Strings
+// are UTF-8, fixed length by default. Readers convert between numeric storage
+// types, and read both variable- and fixed-length strings (as written by h5py,
+// pandas, R).
 //
 // Files are created in the HDF5 1.10 object format (readable by HDF5 >= 1.10,
 // h5py, R hdf5r): all of its metadata, chunk indexes included, carries
@@ -56,6 +59,29 @@ struct H5Matrix {
   std::vector<double> values_rc;  // values_rc[r * cols + c]
 };
 
+// Numeric storage types of datasets created empty and filled block by block.
+enum class H5NumericType { kFloat64, kInt32 };
+
+// A dataset created empty by CreateChunked and written row block by row block
+// (WriteRows), e.g. as results arrive in any order. Its size is fixed.
+struct H5ChunkedSpec {
+  int64_t rows = 0;  // > 0
+  int64_t cols = 0;  // 0: a 1-D dataset of `rows` elements; > 0: rows x cols
+  H5NumericType type = H5NumericType::kFloat64;
+  // Rows per chunk (each chunk spans every column); capped at `rows`.
+  int64_t chunk_rows = 64;
+  // zlib level 0-9; 0 disables compression. Shuffle is applied with deflate.
+  int deflate_level = 4;
+};
+
+// How a dataset is stored (for tests and diagnostics).
+struct H5DatasetLayout {
+  bool chunked = false;
+  std::vector<int64_t> chunk_dims;  // empty unless chunked
+  bool shuffle = false;
+  int deflate_level = -1;  // -1: no deflate filter
+};
+
 class H5File {
  public:
   // Creates (truncating any existing file). Throws cwfx::Error naming the file.
@@ -74,6 +100,10 @@ class H5File {
   // Flushes and closes (and, for atomic files, renames into place). Throws
   // cwfx::Error if any of that fails, e.g. on a full disk. Idempotent.
   void Close();
+  // Writes HDF5's buffered data and metadata to the file (H5Fflush) without
+  // closing it, so the file on disk is consistent until the next write. Throws
+  // cwfx::Error on failure (e.g. a full disk). No-op for read-only files.
+  void Flush();
 
   // The path the user asked for (not the temporary one).
   const std::string& path() const { return path_; }
@@ -100,6 +130,31 @@ class H5File {
   // values_rc is row-major, rows * cols long.
   void WriteMatrix(const std::string& path, std::span<const double> values_rc, int64_t rows, int64_t cols,
                    const H5WriteOptions& options = {});
+
+  // Creates a numeric dataset of spec.rows (x spec.cols) elements, chunked
+  // and (with deflate_level > 0) compressed with shuffle + deflate, every
+  // element holding the fill value until written: NaN for float64, 0 for
+  // int32. Chunks are allocated when first written. Creates missing parent
+  // groups; an existing object at the path is an error.
+  void CreateChunked(const std::string& path, const H5ChunkedSpec& spec);
+  // Writes rows [first_row, first_row + num_rows) of a 1-D or 2-D numeric
+  // dataset from row-major values_rc (num_rows * cols values; cols = 1 for
+  // 1-D), converting to the storage type. Rows outside the dataset are an
+  // error; other rows are untouched.
+  void WriteRows(const std::string& path, int64_t first_row, int64_t num_rows,
+                 std::span<const double> values_rc);
+  void WriteRows(const std::string& path, int64_t first_row, int64_t num_rows,
+                 std::span<const int32_t> values_rc);
+  // Writes the rows listed in `rows` (strictly increasing, not necessarily
+  // consecutive) from row-major values_rc (rows.size() * cols values) in one
+  // HDF5 call, so each chunk they touch is read and rewritten once.
+  void WriteRowSet(const std::string& path, std::span<const int64_t> rows, std::span<const double> values_rc);
+  void WriteRowSet(const std::string& path, std::span<const int64_t> rows, std::span<const int32_t> values_rc);
+  // Reads rows [first_row, first_row + num_rows) of a 1-D or 2-D numeric
+  // dataset (a 1-D one reads as a matrix of one column).
+  H5Matrix ReadRows(const std::string& path, int64_t first_row, int64_t num_rows) const;
+  // Chunking and filters of a dataset.
+  H5DatasetLayout Layout(const std::string& dataset_path) const;
 
   // Kind of a dataset's element type, for callers that dispatch on it.
   enum class ElementKind { kFloat, kInteger, kString, kOther };

@@ -205,6 +205,18 @@ table::Table PrepareStudyTable(const table::Table& register_table, const StudyOp
   return data;
 }
 
+fit::DesignSpec StudyDesignSpec(const StudyOptions& options, const std::vector<std::string>& covariates) {
+  fit::DesignSpec spec;
+  spec.outcome = options.outcome;
+  spec.covariates = covariates;
+  spec.absorb = {options.caseworker_column};
+  if (options.add_citizen_effects) spec.absorb.push_back(options.citizen_column);
+  for (const auto& f : options.extra_factors) spec.absorb.push_back(f);
+  spec.cluster = options.caseworker_column;
+  spec.drop_singletons = options.drop_singletons;
+  return spec;
+}
+
 StudyResult RunStudy(const table::Table& register_table, const StudyOptions& options,
                      const parallel::Context& ctx) {
   options.Validate();
@@ -213,15 +225,7 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
   std::vector<std::string> covs;
   const table::Table data = PrepareStudyTable(register_table, options, &res.sample, &covs);
 
-  fit::DesignSpec spec;
-  spec.outcome = options.outcome;
-  spec.covariates = covs;
-  spec.absorb = {options.caseworker_column};
-  if (options.add_citizen_effects) spec.absorb.push_back(options.citizen_column);
-  for (const auto& f : options.extra_factors) spec.absorb.push_back(f);
-  spec.cluster = options.caseworker_column;
-  spec.drop_singletons = options.drop_singletons;
-  const fit::Design design = fit::BuildDesign(data, spec);
+  const fit::Design design = fit::BuildDesign(data, StudyDesignSpec(options, covs));
   const int32_t G = design.factors[0].num_levels;
   if (G < kNumQuartiles) {
     throw Error("study: only " + std::to_string(G) +

@@ -157,4 +157,9 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
 table::Table PrepareStudyTable(const table::Table& register_table, const StudyOptions& options,
                                sample::SampleReport* report, std::vector<std::string>* covariates);
 
+// The study's model on the analysis table: outcome, covariates (as returned by
+// PrepareStudyTable), the caseworker factor first, then citizen and extra
+// factors, clustered by caseworker.
+fit::DesignSpec StudyDesignSpec(const StudyOptions& options, const std::vector<std::string>& covariates);
+
 }  // namespace cwfx::study

@@ -5,14 +5,20 @@
 
 #include <sys/wait.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 
+#include "store/draw_file.h"
 #include "store/h5_file.h"
 #include "store/table_store.h"
 
@@ -214,6 +220,120 @@ TEST_F(CliTest, StudyNonConvergenceIsExitCodeFour) {
   const CommandRun run = Cwfx("study --data " + Path("reg.h5") + " --citizen-effects --max-iterations 1 --out " +
                               Path("study_nc") + " --quiet");
   EXPECT_EQ(run.exit_code, 4) << run.output;
+}
+
+
+// Starts cwfx with `args` (stdout and stderr to /dev/null), waits until the
+// file `watch` holds more than `bytes` bytes, then sends `sig`. Returns the
+// exit status from waitpid, or -1 when the run ended before the signal.
+int SignalMidRun(const std::vector<std::string>& args, const std::string& watch, uintmax_t bytes, int sig) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(CWFX_BINARY));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(CWFX_BINARY, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  for (;;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return -1;
+    std::error_code ec;
+    if (fs::exists(watch, ec) && fs::file_size(watch, ec) > bytes) break;
+    usleep(500);
+  }
+  kill(pid, sig);
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+void ExpectSameDraws(const std::string& a, const std::string& b) {
+  const store::DrawSet x = store::ReadDraws(a), y = store::ReadDraws(b);
+  EXPECT_EQ(x.status, "complete");
+  EXPECT_EQ(y.status, "complete");
+  EXPECT_EQ(x.completed, y.completed);
+  ASSERT_EQ(x.datasets.size(), y.datasets.size());
+  for (size_t d = 0; d < x.datasets.size(); ++d) {
+    const auto& u = x.datasets[d].values_rc;
+    const auto& v = y.datasets[d].values_rc;
+    ASSERT_EQ(u.size(), v.size());
+    EXPECT_EQ(std::memcmp(u.data(), v.data(), u.size() * sizeof(double)), 0) << x.datasets[d].name;
+  }
+}
+
+TEST_F(CliTest, ReplicateResumesAfterKillNineWithTheSameDraws) {
+  const std::string killed = Path("killed.h5"), whole = Path("whole.h5");
+  const std::vector<std::string> args = {"replicate", "--scheme", "wild", "--replications", "3000", "--seed", "5",
+                                         "--threads", "1", "--data", Path("reg.h5"), "--no-report", "--quiet",
+                                         "--out", killed};
+  const int status = SignalMidRun(args, killed + ".journal", 40000, SIGKILL);
+  ASSERT_NE(status, -1) << "the run ended before it could be killed";
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_TRUE(fs::exists(killed + ".journal"));
+  const CommandRun resumed = Cwfx("replicate --scheme wild --replications 3000 --seed 5 --threads 2 --data " +
+                                  Path("reg.h5") + " --no-report --quiet --resume --out " + killed);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_FALSE(fs::exists(killed + ".journal"));
+  const CommandRun once = Cwfx("replicate --scheme wild --replications 3000 --seed 5 --threads 2 --data " +
+                               Path("reg.h5") + " --no-report --quiet --out " + whole);
+  ASSERT_EQ(once.exit_code, 0) << once.output;
+  ExpectSameDraws(killed, whole);
+}
+
+TEST_F(CliTest, ReplicateStopsCleanlyOnSigintAndResumes) {
+  const std::string cut = Path("sigint.h5"), whole = Path("sigint_whole.h5");
+  const std::string common = " --scheme permute --replications 400 --seed 3 --data " + Path("reg.h5") +
+                             " --no-report --quiet --rank-draws 100 --out ";
+  const std::vector<std::string> args = {"replicate", "--scheme", "permute", "--replications", "400", "--seed", "3",
+                                         "--threads", "1", "--data", Path("reg.h5"), "--no-report", "--quiet",
+                                         "--rank-draws", "100", "--out", cut};
+  const int status = SignalMidRun(args, cut + ".journal", 20000, SIGINT);
+  ASSERT_NE(status, -1) << "the run ended before it could be interrupted";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 5);
+  const store::DrawSet partial = store::ReadDraws(cut);
+  EXPECT_EQ(partial.status, "interrupted");
+  // Without --resume the finished draws are not overwritten.
+  const CommandRun refused = Cwfx("replicate" + common + cut);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("--resume"), std::string::npos) << refused.output;
+  const CommandRun resumed = Cwfx("replicate --threads 2 --resume" + common + cut);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const CommandRun once = Cwfx("replicate --threads 2" + common + whole);
+  ASSERT_EQ(once.exit_code, 0) << once.output;
+  ExpectSameDraws(cut, whole);
+}
+
+TEST_F(CliTest, ReplicateRefusesToResumeOnOtherData) {
+  const std::string out = Path("otherdata.h5");
+  const CommandRun first = Cwfx("replicate --scheme bayes --replications 20 --seed 1 --data " + Path("reg.h5") +
+                                " --no-report --quiet --out " + out);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const CommandRun gen = Cwfx("generate --seed 8 --threads 2 --out " + Path("reg8.h5"));
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  const CommandRun other = Cwfx("replicate --scheme bayes --replications 40 --seed 1 --data " + Path("reg8.h5") +
+                                " --no-report --quiet --resume --out " + out);
+  EXPECT_EQ(other.exit_code, 2) << other.output;
+  EXPECT_NE(other.output.find("fingerprint"), std::string::npos) << other.output;
+}
+
+TEST_F(CliTest, StudyWithReplicationsShowsStabilityAndBootstrapErrorsInTheReport) {
+  const std::string dir = Path("study_reps");
+  const CommandRun run = Cwfx("study --data " + Path("reg.h5") +
+                              " --threads 2 --bootstrap 60 --permutations 40 --quiet --out " + dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const store::DrawSet boot = store::ReadDraws(dir + "/bootstrap.h5");
+  EXPECT_EQ(boot.identity.scheme, "pairs");
+  EXPECT_EQ(boot.replications, 60);
+  EXPECT_EQ(store::ReadDraws(dir + "/permutation.h5").identity.scheme, "permute");
+  std::ifstream in(dir + "/report.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("Replications"), std::string::npos);
+  EXPECT_NE(html.find("stability"), std::string::npos);
 }
 
 }  // namespace

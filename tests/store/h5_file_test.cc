@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -163,6 +164,81 @@ TEST(H5FileTest, Errors) {
   f.Close();
   H5File ro = H5File::OpenReadOnly(p);
   EXPECT_TRUE(ThrowsAt([&] { ro.WriteDoubles("/z", std::vector<double>{1}); }, p, -1, "", "read-only"));
+}
+
+TEST(H5FileTest, ChunkedDatasetsWrittenByRowBlocks) {
+  TempDir dir;
+  const std::string p = dir.File("c.h5");
+  H5File f = H5File::Create(p, H5CreateOptions{.atomic = false});
+  f.CreateChunked("/g/m", {10, 3, H5NumericType::kFloat64, 4, 6});
+  f.CreateChunked("/g/i", {10, 2, H5NumericType::kInt32, 4, 0});
+  f.CreateChunked("/v", {5, 0, H5NumericType::kInt32, 64, 1});
+  f.WriteRows("/g/m", 7, 2, std::vector<double>{1, 2, 3, 4, 5, 6});
+  f.WriteRows("/g/m", 0, 1, std::vector<double>{-1, -2, -3});
+  f.WriteRows("/g/i", 3, 1, std::vector<int32_t>{-7, 8});
+  f.WriteRows("/g/i", 4, 1, std::vector<double>{9, 10});  // converted to int32
+  f.WriteRows("/v", 1, 3, std::vector<int32_t>{1, 1, 1});
+  f.CreateChunked("/g/scattered", {9, 2, H5NumericType::kFloat64, 2, 4});
+  f.WriteRowSet("/g/scattered", std::vector<int64_t>{0, 3, 4, 5, 8},
+                std::vector<double>{0, 0, 3, 3, 4, 4, 5, 5, 8, 8});
+  f.WriteRowSet("/v", std::vector<int64_t>{4}, std::vector<int32_t>{7});
+  EXPECT_TRUE(ThrowsAt(
+      [&] {
+        f.WriteRowSet("/v", std::vector<int64_t>{2, 5}, std::vector<int32_t>{1, 1});
+      },
+      p, -1, "", "rows 5 to 5 are outside dataset '/v' of 5 rows"));
+  EXPECT_TRUE(ThrowsAt([&] { f.WriteRows("/g/m", 9, 2, std::vector<double>(6)); }, p, -1, "",
+                       "rows 9 to 10 are outside dataset '/g/m' of 10 rows"));
+  EXPECT_TRUE(ThrowsAt(
+      [&] {
+        f.CreateChunked("/v", {5, 0, H5NumericType::kInt32, 64, 1});
+      },
+      p, -1, "", "already exists"));
+  f.Flush();
+  // Readable while still open for writing (same process), then after Close.
+  EXPECT_EQ(H5File::OpenReadOnly(p).ReadInt32("/v"), (std::vector<int32_t>{0, 1, 1, 1, 7}));
+  f.Close();
+  const H5File r = H5File::OpenReadOnly(p);
+  const H5Matrix m = r.ReadMatrix("/g/m");
+  ASSERT_EQ(m.values_rc.size(), 30u);
+  for (int64_t k = 0; k < 30; ++k) {
+    if (k < 3) {
+      EXPECT_EQ(m.values_rc[k], -(k + 1));
+    } else if (k >= 21 && k < 27) {
+      EXPECT_EQ(m.values_rc[k], k - 20);
+    } else {
+      EXPECT_TRUE(std::isnan(m.values_rc[k])) << k;  // the fill value
+    }
+  }
+  const H5Matrix block = r.ReadRows("/g/i", 2, 3);
+  EXPECT_EQ(block.rows, 3);
+  EXPECT_EQ(block.cols, 2);
+  EXPECT_EQ(block.values_rc, (std::vector<double>{0, 0, -7, 8, 9, 10}));
+  EXPECT_EQ(r.ReadRows("/v", 3, 2).values_rc, (std::vector<double>{1, 7}));
+  const H5Matrix scattered = r.ReadMatrix("/g/scattered");
+  for (int64_t row = 0; row < 9; ++row) {
+    const bool written = row == 0 || row == 3 || row == 4 || row == 5 || row == 8;
+    for (int64_t c = 0; c < 2; ++c) {
+      const double x = scattered.values_rc[row * 2 + c];
+      if (written) {
+        EXPECT_EQ(x, row);
+      } else {
+        EXPECT_TRUE(std::isnan(x)) << row;
+      }
+    }
+  }
+  EXPECT_EQ(r.Kind("/g/i"), H5File::ElementKind::kInteger);
+  const H5DatasetLayout lm = r.Layout("/g/m");
+  EXPECT_TRUE(lm.chunked);
+  EXPECT_EQ(lm.chunk_dims, (std::vector<int64_t>{4, 3}));
+  EXPECT_TRUE(lm.shuffle);
+  EXPECT_EQ(lm.deflate_level, 6);
+  const H5DatasetLayout li = r.Layout("/g/i");
+  EXPECT_TRUE(li.chunked);
+  EXPECT_FALSE(li.shuffle);
+  EXPECT_EQ(li.deflate_level, -1);
+  EXPECT_EQ(r.Layout("/v").chunk_dims, std::vector<int64_t>{5});
+  EXPECT_TRUE(ThrowsAt([&] { r.ReadRows("/v", 4, 2); }, p, -1, "", "outside dataset '/v'"));
 }
 
 }  // namespace

@@ -25,5 +25,6 @@ const std::string& CommandLine();
 Action AddGenerateCommand(CLI::App& app);
 Action AddEstimateCommand(CLI::App& app);
 Action AddStudyCommand(CLI::App& app);
+Action AddReplicateCommand(CLI::App& app);
 
 }  // namespace cwfx::cli

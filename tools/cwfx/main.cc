@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add(&cwfx::cli::AddGenerateCommand);
   add(&cwfx::cli::AddEstimateCommand);
   add(&cwfx::cli::AddStudyCommand);
+  add(&cwfx::cli::AddReplicateCommand);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,40 @@
+// Running one replication scheme from the command line: the draw file
+// (create or resume), Ctrl-C / SIGTERM handling, the progress display, and
+// the summary of the stored draws. Shared by `cwfx replicate` and
+// `cwfx study --bootstrap/--permutations`.
+#pragma once
+
+#include <string>
+
+#include "parallel/parallel.h"
+#include "replicate/replication_options.h"
+#include "replicate/replication_summary.h"
+#include "replicate/runner.h"
+#include "study/study.h"
+#include "table/table.h"
+
+namespace cwfx::cli {
+
+struct ReplicationJob {
+  replicate::ReplicationOptions options;
+  std::string out;                  // the draw file
+  bool resume = false;
+  bool overwrite = false;           // delete an existing file and journal first
+  bool show_progress = true;
+  std::string data_fingerprint;
+  std::string study_configuration_json;
+};
+
+struct ReplicationJobResult {
+  replicate::RunReport run;
+  replicate::ReplicationSummary summary;  // of everything stored (also after an interruption)
+  bool interrupted = false;
+};
+
+ReplicationJobResult RunReplicationJob(const table::Table& register_table, const study::StudyResult& study,
+                                       const ReplicationJob& job, const parallel::Context& ctx);
+
+// Exit code for an interrupted run (its draws are kept; --resume continues).
+inline constexpr int kInterruptedExitCode = 5;
+
+}  // namespace cwfx::cli
