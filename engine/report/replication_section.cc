@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "report/format_internal.h"
@@ -72,22 +74,32 @@ std::string Header(const ReplicationSummary& s, size_t index) {
 }
 
 std::string SmoothTable(const ReplicationSummary& s, size_t index) {
+  if (s.smooth.empty()) return "";
   const std::string level = LevelText(s);
   std::string o = "<div class=\"fig\" id=\"replication_" + std::to_string(index) +
                   "_smooth\"><div class=\"side\"><h3>Smooth quantities</h3><table><tr><th class=\"l\">Quantity</th><th>Estimate</th><th>Bootstrap s.e.</th><th>" +
                   (level.empty() ? std::string("Percentile interval") : level + " percentile interval") +
                   "</th><th>Draws</th></tr>";
+  bool outside = false;
   for (const auto& x : s.smooth) {
     const Display d = DisplayOf(x.name);
-    o += "<tr><td class=\"l\">" + d.label + "</td>" + SummaryCells(x, d) + "<td>" + I(x.draws) + "</td></tr>";
+    const bool out = x.estimate < x.lower || x.estimate > x.upper;
+    outside = outside || out;
+    o += "<tr><td class=\"l\">" + d.label + (out ? " &dagger;" : "") + "</td>" + SummaryCells(x, d) + "<td>" +
+         I(x.draws) + "</td></tr>";
   }
   o += "</table><p class=\"note\">Estimate: the full sample. Standard errors and interval bounds are in the "
-       "estimate's unit (percentage points for shares and effects). These quantities are smooth in the data, so "
-       "the bootstrap standard errors and percentile intervals are valid.</p></div></div>\n";
+       "estimate's unit (percentage points for shares and effects). Unlike the ranking and the re-selected "
+       "quartile below, these quantities are smooth in the data, so bootstrap standard errors and percentile "
+       "intervals apply. The variance and s.d. of the estimated effects contain sampling noise, and each "
+       "replication adds its own, so their draws sit above the estimate (not bias-corrected here).";
+  if (outside) o += " &dagger; The estimate lies outside its percentile interval: the draws are shifted against it.";
+  o += "</p></div></div>\n";
   return o;
 }
 
 std::string SelectionTable(const ReplicationSummary& s, const study::PolicyExperiment& t) {
+  if (s.selection.empty()) return "";
   std::string o = "<div class=\"fig\"><div class=\"side\"><h3>Policy experiment, top quartile re-selected in every "
                   "replication</h3><table><tr><th class=\"l\">Quantity</th><th>Estimate</th><th>Bootstrap s.e.</th>"
                   "<th>Percentile range (not a confidence interval)</th><th>Delta-method s.e. (Table 1)</th>"
@@ -105,7 +117,14 @@ std::string SelectionTable(const ReplicationSummary& s, const study::PolicyExper
        "these percentile ranges are not valid confidence intervals, and both the full-sample increase and its "
        "draws are biased upwards by the selection (winner's curse). The delta-method standard error of Table 1 "
        "takes quartile membership as fixed; the bootstrap one lets it change between replications; neither "
-       "corrects the bias.</p></div></div>\n";
+       "corrects the bias.";
+  for (const auto& x : s.selection) {
+    if (x.name == "increase" && std::isfinite(x.mean) && x.mean > x.estimate) {
+      o += " Here the re-selected increases average " + F("%.2f", 100 * (x.mean - x.estimate)) +
+           " pp above the full-sample estimate, a symptom of that selection.";
+    }
+  }
+  o += "</p></div></div>\n";
   return o;
 }
 
@@ -113,8 +132,9 @@ std::string CoefficientTable(const ReplicationSummary& s, const fit::FitResult& 
   if (s.coefficients.empty()) return "";
   std::string o = "<details><summary>Coefficients (" + std::to_string(s.coefficients.size()) +
                   "): bootstrap standard errors beside the model's</summary><table><tr><th class=\"l\">Covariate"
-                  "</th><th>Estimate</th><th>Bootstrap s.e.</th><th>Percentile interval</th><th>Model s.e.</th>"
-                  "<th>Draws</th></tr>";
+                  "</th><th>Estimate</th><th>Bootstrap s.e.</th><th>" +
+                  (LevelText(s).empty() ? std::string("Percentile interval") : LevelText(s) + " percentile interval") +
+                  "</th><th>Model s.e.</th><th>Draws</th></tr>";
   for (const auto& x : s.coefficients) {
     double model_se = NAN;
     for (size_t k = 0; k < fit.covariate_names.size(); ++k) {
@@ -414,8 +434,13 @@ std::string PermutationBlock(const ReplicationSummary& s, size_t index) {
   o += "</table><p class=\"note\">Histograms: the statistic recomputed on data where caseworkers have no effect "
        "(labels permuted); red line: the observed value. p = (1 + #{null draws &ge; observed}) / (1 + number of "
        "draws): variance p " +
-       PEq(s.permutation_p_variance) + ", increase p " + PEq(s.permutation_p_increase) +
-       ". Noise alone produces a positive variance and a positive gain; the test asks whether the observed values "
+       PEq(s.permutation_p_variance) + ", increase p " + PEq(s.permutation_p_increase);
+  const size_t B = s.null_variance.size();
+  if (B > 0 && B == s.null_increase.size()) {
+    o += " (the smallest p-value " + I(static_cast<int64_t>(B)) + " draws allow is " +
+         P(1.0 / (1.0 + static_cast<double>(B))) + ")";
+  }
+  o += ". Noise alone produces a positive variance and a positive gain; the test asks whether the observed values "
        "exceed what noise produces.</p></div></div>\n";
   return o;
 }

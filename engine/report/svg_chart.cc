@@ -358,7 +358,10 @@ std::string IntervalPlotSvg(const IntervalPlotSpec& s) {
     const double y = Y(s.reference);
     o += Line(left, y, left + pw, y, "stroke=\"" + kHigh + "\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"");
     if (!s.reference_label.empty()) {
-      o += Text(left + pw - 4, s.y_reversed ? y + 14 : y - 5, "mark", "end", s.reference_label);
+      // A white halo keeps the label readable over the intervals.
+      o += "<text x=\"" + Num(left + pw - 4) + "\" y=\"" + Num(s.y_reversed ? y + 14 : y - 5) +
+           "\" class=\"mark\" text-anchor=\"end\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">" +
+           HtmlEscape(s.reference_label) + "</text>";
     }
   }
   o += Text(left + pw / 2, top + ph + 20, "axis-title", "middle", s.x_label);

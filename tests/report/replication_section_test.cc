@@ -169,6 +169,8 @@ TEST_F(ReplicationSectionTest, BootstrapHeaderTablesAndCaveat) {
   EXPECT_NE(sel.find(std::string("[6.33, 11.11]</td>") + delta), std::string::npos) << sel;
   EXPECT_NE(sel.find("not valid confidence intervals"), std::string::npos);
   EXPECT_NE(sel.find("winner's curse"), std::string::npos);
+  EXPECT_NE(sel.find("average 0.10 pp above the full-sample estimate"), std::string::npos);  // mean - estimate
+  EXPECT_EQ(smooth.find("&dagger;"), std::string::npos);  // every estimate inside its interval
   // Coefficients collapsed, names escaped.
   EXPECT_NE(h.find("<details><summary>Coefficients (2)"), std::string::npos);
   EXPECT_NE(h.find("age&lt;30"), std::string::npos);
@@ -214,6 +216,14 @@ TEST_F(ReplicationSectionTest, CaseworkerIdsAreEscaped) {
   EXPECT_NE(h.find("<td class=\"l\">cw&lt;7&gt;</td>"), std::string::npos);
 }
 
+TEST_F(ReplicationSectionTest, EstimateOutsideItsIntervalIsFlagged) {
+  replicate::ReplicationSummary s = BootstrapSummary();
+  s.smooth[1].lower = 0.0035;  // variance of the effects: draws above the estimate 0.0031
+  const std::string smooth = Between(Render({s}), "<h3>Smooth quantities</h3>", "</div>");
+  EXPECT_EQ(Count(smooth, "&dagger;"), 2u);  // the row and the note
+  EXPECT_NE(smooth.find("(response-weighted) &dagger;</td><td>31.00 pp&sup2;</td>"), std::string::npos) << smooth;
+}
+
 TEST_F(ReplicationSectionTest, WithoutRankSetsSaysSo) {
   replicate::ReplicationSummary s = BootstrapSummary();
   s.have_analytic_rank_sets = s.have_bootstrap_rank_sets = false;
@@ -234,7 +244,8 @@ TEST_F(ReplicationSectionTest, PermutationHistogramsAndPValues) {
   EXPECT_LE(bars, 60u);  // two histograms of 30 bins at most
   EXPECT_NE(h.find("<td><b>0.0010</b></td>"), std::string::npos);
   EXPECT_NE(h.find("<td><b>0.250</b></td>"), std::string::npos);
-  EXPECT_NE(h.find("variance p = 0.0010, increase p = 0.250"), std::string::npos);
+  EXPECT_NE(h.find("variance p = 0.0010, increase p = 0.250 (the smallest p-value 999 draws allow is 0.0010)"),
+            std::string::npos);
   EXPECT_NE(h.find("observed 40.00"), std::string::npos);  // 0.004 in pp^2
   // No bootstrap parts for a permutation run.
   EXPECT_EQ(Count(h, "class=\"stab-col\""), 0u);
