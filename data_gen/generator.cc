@@ -465,8 +465,12 @@ void FillCitizen(const GeneratorOptions& o, uint64_t seed, const Caseworkers& cw
     }
 
     const double index = fixed_index + scale * x + cw.psi_w[wi];
-    const double p = std::clamp(index, 0.0, 1.0);
-    col[kOutcome][r] = s.Uniform() < p ? 1.0 : 0.0;
+    if (o.outcome_noise_sd < 0) {
+      const double p = std::clamp(index, 0.0, 1.0);
+      col[kOutcome][r] = s.Uniform() < p ? 1.0 : 0.0;
+    } else {
+      col[kOutcome][r] = index + (o.outcome_noise_sd > 0 ? o.outcome_noise_sd * s.Normal() : 0.0);
+    }
   }
 }
 
@@ -527,6 +531,7 @@ void GeneratorOptions::Validate() const {
   Require(std::isfinite(covariate_effect_scale), "covariate_effect_scale", "a finite number");
   Require(std::isfinite(activity_effect), "activity_effect", "a finite number");
   Require(std::isfinite(rating_effect), "rating_effect", "a finite number");
+  Require(std::isfinite(outcome_noise_sd), "outcome_noise_sd", "a finite number (< 0: binary outcome)");
 }
 
 double GeneratorOptions::ExpectedResponsesPerCitizen() const {
@@ -588,6 +593,7 @@ std::string GeneratorOptions::ToJson() const {
   j["covariate_effect_scale"] = covariate_effect_scale;
   j["activity_effect"] = activity_effect;
   j["rating_effect"] = rating_effect;
+  j["outcome_noise_sd"] = outcome_noise_sd;
   return j.dump();
 }
 

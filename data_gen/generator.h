@@ -120,6 +120,11 @@ struct GeneratorOptions {
   // Strength with which the S2-S12 ratings depend on the caseworker effect
   // (0: none; 1: the pattern of REPORT.md figures 9-19).
   double rating_effect = 1.0;
+  // Outcome model. < 0 (default): the study's binary outcome,
+  // Bernoulli(clip(index, 0, 1)). >= 0: a continuous outcome, index +
+  // N(0, outcome_noise_sd^2), unclipped, so the linear model holds exactly and
+  // its truth is known (simulations; 0 = no noise at all).
+  double outcome_noise_sd = -1.0;
 
   // "study" (calibrated to REPORT.md; the default) or "large" (the study's
   // structure scaled to responses_target = 10^6 responses; change it freely).

@@ -18,8 +18,7 @@ namespace {
 
 struct QueueItem {
   bool end = false;
-  store::DrawRecord record;
-  DrawStatus status = DrawStatus::kOk;
+  ComputedRecord computed;
 };
 
 }  // namespace
@@ -64,6 +63,16 @@ store::DrawRecord ToDrawRecord(int64_t replication, const ReplicationDraw& d) {
 RunReport RunReplications(const ReplicaEstimator& estimator, store::DrawWriter& writer,
                           const std::atomic<bool>& stop, const ProgressCallback& progress,
                           const parallel::Context& ctx, const RunnerOptions& options) {
+  tbb::enumerable_thread_specific<EstimatorWorkspace> workspaces;
+  const RecordFunction compute = [&](int64_t r, const parallel::Context& inner) {
+    ReplicationDraw d = RunReplication(estimator, r, workspaces.local(), inner);
+    return ComputedRecord{ToDrawRecord(r, d), d.status};
+  };
+  return RunRecords(compute, writer, stop, progress, ctx, options);
+}
+
+RunReport RunRecords(const RecordFunction& compute, store::DrawWriter& writer, const std::atomic<bool>& stop,
+                     const ProgressCallback& progress, const parallel::Context& ctx, const RunnerOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto elapsed = [&t0] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -91,10 +100,10 @@ RunReport RunReplications(const ReplicaEstimator& estimator, store::DrawWriter& 
       if (item.end) break;
       if (writer_failed.load()) continue;  // keep draining so no worker blocks
       try {
-        writer.Append(item.record);
+        writer.Append(item.computed.record);
         ++report.computed;
-        report.failed += item.status == DrawStatus::kFailed;
-        report.not_converged += item.status == DrawStatus::kNotConverged;
+        report.failed += item.computed.status == DrawStatus::kFailed;
+        report.not_converged += item.computed.status == DrawStatus::kNotConverged;
         if (progress && elapsed() - last_progress >= options.progress_seconds) {
           last_progress = elapsed();
           progress({stored_before + report.computed, total, report.computed, last_progress, false});
@@ -106,21 +115,17 @@ RunReport RunReplications(const ReplicaEstimator& estimator, store::DrawWriter& 
     }
   });
 
-  tbb::enumerable_thread_specific<EstimatorWorkspace> workspaces;
   std::exception_ptr worker_error;
   std::atomic<bool> worker_failed{false};
   const auto body = [&](int64_t lo, int64_t hi) {
-    EstimatorWorkspace& ws = workspaces.local();
     for (int64_t k = lo; k < hi; ++k) {
       if (stop.load(std::memory_order_relaxed) || writer_failed.load() || worker_failed.load()) return;
       const int64_t r = pending[static_cast<size_t>(k)];
       try {
         // Inner loops run serially: the replications already fill the threads.
         static const parallel::Context serial(1);
-        ReplicationDraw d = RunReplication(estimator, r, ws, ctx.threads() == 1 || pending.size() > 1 ? serial : ctx);
         QueueItem item;
-        item.status = d.status;
-        item.record = ToDrawRecord(r, d);
+        item.computed = compute(r, ctx.threads() == 1 || pending.size() > 1 ? serial : ctx);
         queue.push(std::move(item));
       } catch (...) {
         if (!worker_failed.exchange(true)) worker_error = std::current_exception();

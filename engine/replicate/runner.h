@@ -49,6 +49,24 @@ store::DrawIdentity MakeDrawIdentity(const ReplicationProblem& problem, const st
                                      const std::string& study_configuration_json);
 store::DrawRecord ToDrawRecord(int64_t replication, const ReplicationDraw& draw);
 
+// One computed row of a draw file and how it went.
+struct ComputedRecord {
+  store::DrawRecord record;
+  DrawStatus status = DrawStatus::kOk;
+};
+// Computes row r (a pure function of r). `inner` is the context for nested
+// parallelism inside the row: serial while the rows themselves fill the
+// threads, the whole context when a single row is left.
+using RecordFunction = std::function<ComputedRecord(int64_t r, const parallel::Context& inner)>;
+
+// The generic runner behind RunReplications (also used by simulations):
+// computes every row the writer has not stored, in parallel over rows, and
+// streams them through a bounded queue to the one writer. Throws what the
+// writer or a row threw (e.g. a full disk) after stopping the workers;
+// everything stored before stays in the journal for --resume.
+RunReport RunRecords(const RecordFunction& compute, store::DrawWriter& writer, const std::atomic<bool>& stop,
+                     const ProgressCallback& progress, const parallel::Context& ctx, const RunnerOptions& options = {});
+
 // Throws what the writer threw (e.g. a full disk) after stopping the workers;
 // everything stored before stays in the journal for --resume.
 RunReport RunReplications(const ReplicaEstimator& estimator, store::DrawWriter& writer,

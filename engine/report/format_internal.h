@@ -11,6 +11,9 @@
 
 namespace cwfx::report::internal {
 
+// The report's style sheet (<style> element), shared by every page.
+std::string Css();
+
 // Quartile colours, bottom (light) to top (dark); labels bottom first.
 inline const std::vector<std::string> kQuartileColors = {"#a9c1e0", "#7298cb", "#3f6fae", "#173f78"};
 inline const std::vector<std::string> kQuartileLabels = {"Q1 (bottom)", "Q2", "Q3", "Q4 (top)"};

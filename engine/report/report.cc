@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/version.h"
+#include "report/corrections_section.h"
 #include "report/format_internal.h"
 #include "report/replication_section.h"
 #include "report/svg_chart.h"
@@ -42,7 +43,9 @@ Unit UnitOf(const QuartileFigure& f) {
   return {1, "%.1f", "%+.1f", f.variable, 0};
 }
 
-std::string Css() {
+}  // namespace
+
+std::string internal::Css() {
   return R"(<style>
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2733;background:#f4f6f9;margin:0}
 main{max-width:1320px;margin:0 auto;padding:24px 32px 48px}
@@ -73,6 +76,8 @@ h3.sub{font-size:18px;margin:26px 0 4px}section.replication{margin:0 0 18px}
 </style>
 )";
 }
+
+namespace {
 
 std::string ComparisonTable(const QuartileFigure& f, const Unit& u) {
   const GroupComparison& s = f.stats;
@@ -146,11 +151,12 @@ std::string KeyCard(const std::string& value, const std::string& key) {
 }  // namespace
 
 std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx,
-                              std::span<const replicate::ReplicationSummary> replications) {
+                              std::span<const replicate::ReplicationSummary> replications,
+                              const corrections::CorrectionResult* corrections) {
   const bool src = ctx.show_source_study;
   const study::PolicyExperiment& t = r.table1;
   std::string o = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(ctx.title) +
-                  "</title>\n" + Css() + "</head><body><main>\n";
+                  "</title>\n" + internal::Css() + "</head><body><main>\n";
   o += "<h1>" + HtmlEscape(ctx.title) + "</h1>\n<p class=\"meta\">";
   if (!ctx.data_description.empty()) o += "Data: " + HtmlEscape(ctx.data_description) + ". ";
   if (!ctx.created.empty()) o += "Created " + HtmlEscape(ctx.created) + ". ";
@@ -272,6 +278,7 @@ std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx,
   o += "</p></div></div>\n";
 
   o += internal::ReplicationSection(r, replications);
+  if (corrections != nullptr) o += RenderCorrectionsSection(r, *corrections);
 
   // Figures 4-8.
   if (!r.activity_groups.empty()) {
@@ -327,7 +334,13 @@ std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx,
        "with it the policy experiment's gain &mdash; is overstated. With about " +
        F("%.0f", r.caseworkers > 0 ? static_cast<double>(r.responses) / r.caseworkers : 0) +
        " responses per caseworker this bias is large. The standard errors take quartile membership as fixed and "
-       "do not include it; shrinkage (empirical Bayes) and split-sample ranking are not yet applied.</li>"
+       "do not include it; " +
+       std::string(corrections != nullptr
+                       ? "the corrections section gives the gain corrected by empirical Bayes, cross-fitting and "
+                         "conditional inference."
+                       : "shrinkage (empirical Bayes) and split-sample ranking are not applied here (cwfx study "
+                         "applies them unless --no-corrections).") +
+       "</li>"
        "<li>" +
        std::string(internal::HasQuartileStability(replications)
                        ? "<b>Quartile stability.</b> The replications section shows how often each caseworker lands "

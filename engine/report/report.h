@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "corrections/corrections.h"
 #include "replicate/replication_summary.h"
 #include "study/study.h"
 
@@ -25,9 +26,12 @@ struct ReportContext {
 };
 
 // Pure: the whole HTML document. `replications`: summaries of replication
-// runs (bootstrap and/or permutation) to show in the replication section.
+// runs (bootstrap and/or permutation) to show in the replication section;
+// `corrections`: the corrections section (winner's curse, shrinkage,
+// leave-out variance) when given.
 std::string RenderStudyReport(const study::StudyResult& result, const ReportContext& context,
-                              std::span<const replicate::ReplicationSummary> replications = {});
+                              std::span<const replicate::ReplicationSummary> replications = {},
+                              const corrections::CorrectionResult* corrections = nullptr);
 
 // Writes `html` to `path` (via "<path>.tmp" and a rename). Throws cwfx::Error
 // naming the file on failure.

@@ -431,4 +431,75 @@ std::string HistogramSvg(const HistogramSpec& s) {
   return o;
 }
 
+std::string LineChartSvg(const LineChartSpec& s) {
+  const double left = 58, right = 14, top = 34, bottom = 38;
+  const double pw = s.width - left - right, ph = s.height - top - bottom;
+  double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+  for (const auto& l : s.series) {
+    for (size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
+      if (!std::isfinite(l.x[i]) || !std::isfinite(l.y[i])) continue;
+      const double e = i < l.err.size() && std::isfinite(l.err[i]) ? l.err[i] : 0.0;
+      xlo = std::min(xlo, l.x[i]);
+      xhi = std::max(xhi, l.x[i]);
+      ylo = std::min(ylo, l.y[i] - e);
+      yhi = std::max(yhi, l.y[i] + e);
+    }
+  }
+  if (std::isfinite(s.reference)) {
+    ylo = std::min(ylo, s.reference);
+    yhi = std::max(yhi, s.reference);
+  }
+  if (!std::isfinite(xlo)) xlo = 0, xhi = 1, ylo = 0, yhi = 1;
+  if (xhi <= xlo) xlo -= 0.5, xhi += 0.5;
+  if (yhi <= ylo) ylo -= 0.5, yhi += 0.5;
+  double step = 1;
+  std::vector<double> ticks = NiceTicks(ylo, yhi, 5);
+  step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
+  while (ticks.front() > ylo + 1e-12) ticks.insert(ticks.begin(), ticks.front() - step);
+  while (ticks.back() < yhi - 1e-12) ticks.push_back(ticks.back() + step);
+  const double y0 = ticks.front(), y1 = ticks.back() > y0 ? ticks.back() : y0 + 1;
+  const double pad = (xhi - xlo) * 0.05;
+  const double x0 = xlo - pad, x1 = xhi + pad;
+  auto X = [&](double v) { return left + pw * (v - x0) / (x1 - x0); };
+  auto Y = [&](double v) { return top + ph * (1.0 - (v - y0) / (y1 - y0)); };
+  std::string o = SvgOpen(s.width, s.height, s.aria_label);
+  o += YGrid(ticks, step, Y, left, pw, top, ph, s.y_label);
+  std::vector<double> xt = NiceTicks(xlo, xhi, 5);
+  const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1.0;
+  for (double t : xt) {
+    if (t < x0 - 1e-12 || t > x1 + 1e-12) continue;
+    o += Line(X(t), top + ph, X(t), top + ph + 4, "class=\"axis\"") +
+         Text(X(t), top + ph + 16, "tick", "middle", TickText(t, xstep)) + "\n";
+  }
+  double lx = left;
+  for (const auto& l : s.series) {
+    lx = LegendEntry(&o, lx, 12,
+                     Line(lx, 12, lx + 12, 12, "stroke=\"" + l.color + "\" stroke-width=\"2\""), l.label);
+  }
+  for (const auto& l : s.series) {
+    o += "<g class=\"series\"><title>" + HtmlEscape(l.label) + "</title>";
+    std::string path;
+    for (size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
+      if (!std::isfinite(l.x[i]) || !std::isfinite(l.y[i])) continue;
+      path += (path.empty() ? "M" : " L") + Num(X(l.x[i])) + " " + Num(Y(l.y[i]));
+      const double e = i < l.err.size() ? l.err[i] : NAN;
+      if (std::isfinite(e) && e > 0) {
+        o += Line(X(l.x[i]), Y(l.y[i] - e), X(l.x[i]), Y(l.y[i] + e), "stroke=\"" + l.color + "\" stroke-width=\"1\"");
+      }
+      o += "<circle cx=\"" + Num(X(l.x[i])) + "\" cy=\"" + Num(Y(l.y[i])) + "\" r=\"3\" fill=\"" + l.color + "\"/>";
+    }
+    if (!path.empty()) o += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + l.color + "\" stroke-width=\"1.6\"/>";
+    o += "</g>\n";
+  }
+  if (std::isfinite(s.reference)) {
+    const double y = Y(s.reference);
+    o += Line(left, y, left + pw, y, "stroke=\"#b0372b\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"");
+    if (!s.reference_label.empty()) o += Text(left + pw - 4, y - 5, "mark", "end", s.reference_label);
+  }
+  o += Text(left + pw / 2, top + ph + 32, "axis-title", "middle", s.x_label);
+  o += Line(left, top + ph, left + pw, top + ph, "class=\"axis\"") + Line(left, top, left, top + ph, "class=\"axis\"");
+  o += "\n</svg>";
+  return o;
+}
+
 }  // namespace cwfx::report

@@ -91,6 +91,23 @@ struct HistogramSpec {
 };
 std::string HistogramSvg(const HistogramSpec& spec);
 
+// Lines of points (x, y) with +-err whiskers, one per series, on numeric
+// axes; each series is a <g class="series"> with a <title>. NaN points are
+// left out.
+struct LineSeries {
+  std::string label, color;
+  std::vector<double> x, y, err;  // err empty or NaN: no whisker
+};
+struct LineChartSpec {
+  std::vector<LineSeries> series;
+  std::string x_label, y_label;
+  double reference = NAN;         // dashed horizontal line (e.g. 0.95 for coverage)
+  std::string reference_label;
+  int width = 440, height = 270;
+  std::string aria_label;
+};
+std::string LineChartSvg(const LineChartSpec& spec);
+
 // "Nice" axis ticks covering [lo, hi] (about `target` of them).
 std::vector<double> NiceTicks(double lo, double hi, int target);
 

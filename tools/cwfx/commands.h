@@ -26,5 +26,6 @@ Action AddGenerateCommand(CLI::App& app);
 Action AddEstimateCommand(CLI::App& app);
 Action AddStudyCommand(CLI::App& app);
 Action AddReplicateCommand(CLI::App& app);
+Action AddSimulateCommand(CLI::App& app);
 
 }  // namespace cwfx::cli

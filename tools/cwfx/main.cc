@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add(&cwfx::cli::AddEstimateCommand);
   add(&cwfx::cli::AddStudyCommand);
   add(&cwfx::cli::AddReplicateCommand);
+  add(&cwfx::cli::AddSimulateCommand);
 
   try {
     app.parse(argc, argv);

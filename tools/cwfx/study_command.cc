@@ -9,7 +9,11 @@
 #include <tuple>
 #include <vector>
 
+#include <optional>
+
 #include "commands.h"
+#include "corrections/corrections.h"
+#include "replicate/problem.h"
 #include "replication_job.h"
 #include "study_input.h"
 #include "core/error.h"
@@ -34,6 +38,8 @@ struct StudyFlags {
   int64_t permutations = 0;
   uint64_t replication_seed = 1;
   bool quiet = false;
+  bool no_corrections = false;
+  int cross_fit_splits = 50;
   std::shared_ptr<StudyInputFlags> input = std::make_shared<StudyInputFlags>();
 };
 
@@ -79,15 +85,44 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   }
   std::vector<replicate::ReplicationSummary> summaries;
   for (const auto& r : replications) summaries.push_back(r.summary);
+  // The corrections add to the study; when they cannot run (a fit that did
+  // not converge, an unusual design), the study's results still stand.
+  std::optional<corrections::CorrectionResult> corrected;
+  std::string corrections_note;
+  if (!f.no_corrections && !result.fit.absorb_summary.AllConverged()) {
+    corrections_note = "corrections skipped: the study's absorption did not converge";
+  } else if (!f.no_corrections) {
+    corrections::CorrectionOptions co;
+    co.seed = f.replication_seed;
+    co.cross_fit_splits = f.cross_fit_splits;
+    try {
+      const replicate::ReplicationProblem problem = replicate::BuildProblem(data, result, {}, ctx);
+      corrected = corrections::RunCorrections(problem, result, co, ctx);
+    } catch (const Error& e) {
+      corrections_note = std::string("corrections skipped: ") + e.what();
+    }
+  }
+  if (!corrections_note.empty()) std::fprintf(stderr, "Note: %s\n", corrections_note.c_str());
   report::ReportContext rc;
   rc.data_description = description;
   rc.command = command_line;
   rc.created = UtcIsoNow();
   rc.results_file = results_path;
-  report::WriteReport(report_path, report::RenderStudyReport(result, rc, summaries));
+  report::WriteReport(report_path,
+                      report::RenderStudyReport(result, rc, summaries, corrected ? &*corrected : nullptr));
 
   if (!f.quiet) {
     std::printf("%s", result.Summary().c_str());
+    if (corrected) {
+      const auto& p = corrected->policy;
+      std::printf("Policy gain corrected for the winner's curse (pp): naive %+.2f, EB normal %+.2f, EB NPMLE %+.2f, "
+                  "cross-fit %+.2f [%+.2f, %+.2f], conditional %+.2f [%+.2f, %+.2f]\n",
+                  100 * p.naive, 100 * p.eb_normal, 100 * p.eb_npmle, 100 * p.cross_fit, 100 * p.cross_fit_lower,
+                  100 * p.cross_fit_upper, 100 * p.conditional_median, 100 * p.hybrid_lower, 100 * p.hybrid_upper);
+      std::printf("Variance of caseworker effects (pp^2): plug-in %.2f, leave-out (KSS) %.2f\n",
+                  1e4 * corrected->variance.plugin, 1e4 * corrected->variance.kss);
+      for (const auto& w : corrected->warnings) std::printf("Note: %s\n", w.c_str());
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& r : replications) {
       std::printf("Replications (%s): %lld stored in %s\n", r.summary.scheme.c_str(),
@@ -129,6 +164,12 @@ Action AddStudyCommand(CLI::App& app) {
       ->capture_default_str();
   AddStudyInputOptions(sub, flags->input, "--seed");
   sub->add_flag("--quiet", flags->quiet, "Print nothing on success");
+  sub->add_flag("--no-corrections", flags->no_corrections,
+                "Skip the corrections (empirical Bayes shrinkage, leave-out variance, winner's-curse corrections)");
+  sub->add_option("--cross-fit-splits", flags->cross_fit_splits,
+                  "Random citizen splits of the cross-fitted policy gain (0 = none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   return [flags] { return RunStudyCommand(*flags, CommandLine()); };
 }
 
