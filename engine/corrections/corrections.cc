@@ -57,16 +57,18 @@ std::vector<int32_t> TopPresent(const std::vector<double>& value_g, const std::v
   return idx;
 }
 
-// Gain of `selected` evaluated on `eval` (weighted mean over the caseworkers
-// present in eval), and its contrast vector.
+// Gain of `selected` evaluated on `eval`: the selected caseworkers' mean
+// minus the mean over the caseworkers present in eval, weighted by their
+// full-sample responses weight_g (the policy's population, not the half's),
+// and its contrast vector.
 double EvaluateGain(const std::vector<int32_t>& selected, const replicate::ReplicaEstimator::CoreFit& eval,
-                    Eigen::VectorXd* eta_g) {
+                    const std::vector<double>& weight_g, Eigen::VectorXd* eta_g) {
   const auto G = static_cast<Eigen::Index>(eval.psi_g.size());
   double wsum = 0, wmean = 0;
   for (Eigen::Index g = 0; g < G; ++g) {
     if (std::isnan(eval.psi_g[static_cast<size_t>(g)])) continue;
-    wsum += eval.level_weight_g[static_cast<size_t>(g)];
-    wmean += eval.level_weight_g[static_cast<size_t>(g)] * eval.psi_g[static_cast<size_t>(g)];
+    wsum += weight_g[static_cast<size_t>(g)];
+    wmean += weight_g[static_cast<size_t>(g)] * eval.psi_g[static_cast<size_t>(g)];
   }
   wmean /= wsum;
   double top = 0;
@@ -75,7 +77,7 @@ double EvaluateGain(const std::vector<int32_t>& selected, const replicate::Repli
   if (eta_g != nullptr) {
     eta_g->setZero(G);
     for (Eigen::Index g = 0; g < G; ++g) {
-      if (!std::isnan(eval.psi_g[static_cast<size_t>(g)])) (*eta_g)[g] = -eval.level_weight_g[static_cast<size_t>(g)] / wsum;
+      if (!std::isnan(eval.psi_g[static_cast<size_t>(g)])) (*eta_g)[g] = -weight_g[static_cast<size_t>(g)] / wsum;
     }
     for (int32_t g : selected) (*eta_g)[g] += 1.0 / static_cast<double>(selected.size());
   }
@@ -107,6 +109,8 @@ void CorrectionOptions::Validate() const {
   };
   require(alpha > 0 && alpha < 1, "alpha", "a level in (0, 1)");
   require(npmle_grid_points >= 2, "npmle_grid_points", ">= 2");
+  require(npmle_tolerance >= 0, "npmle_tolerance", ">= 0");
+  require(npmle_max_iterations >= 1, "npmle_max_iterations", ">= 1");
   require(posterior_draws >= 0, "posterior_draws", ">= 0");
   require(cross_fit_splits >= 0, "cross_fit_splits", ">= 0");
   require(projection_draws >= 100, "projection_draws", ">= 100");
@@ -170,7 +174,7 @@ CrossFitResult CrossFitGain(const replicate::ReplicationProblem& p, int splits, 
         const std::vector<int32_t> chosen = TopPresent(sel.psi_g, present_g, p.id_order_g, top);
         Eigen::VectorXd eta;
         const size_t slot = static_cast<size_t>(2 * s + dir);
-        gain_s[slot] = EvaluateGain(chosen, eval, &eta);
+        gain_s[slot] = EvaluateGain(chosen, eval, count_g, &eta);
         chosen_s[slot] = chosen;
         if (have_cov) {
           Eigen::VectorXd d(G);
@@ -268,6 +272,8 @@ CorrectionResult RunCorrections(const replicate::ReplicationProblem& p, const st
       const inference::ShrinkageResult normal = inference::Shrink(ef.effect_g, ef.std_error_g, so, ctx);
       so.prior = inference::PriorKind::kNonparametric;
       so.grid_points = options.npmle_grid_points;
+      so.em_tolerance = options.npmle_tolerance;
+      so.max_em_iterations = options.npmle_max_iterations;
       const inference::ShrinkageResult npmle = inference::Shrink(ef.effect_g, ef.std_error_g, so, ctx);
       ef.normal_mean_g = normal.posterior_mean_g;
       ef.normal_prob_top_g = normal.prob_top_g;

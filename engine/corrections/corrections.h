@@ -29,7 +29,7 @@
 //               B (within each citizen's first caseworker of the sample,
 //               alternating in a random order, so every caseworker keeps half
 //               its citizens): select the top quartile S_A of psi^A, evaluate
-//               its gain on psi^B (weights: B's responses); swap; average over
+//               its gain on psi^B (weights: the full sample's responses); swap; average over
 //               both directions and all splits. Unbiased for the gain of a set
 //               selected on half the data (conservative for S). Its standard
 //               error is that of one direction of one split,
@@ -67,6 +67,8 @@ struct CorrectionOptions {
   uint64_t seed = 1;                   // of every random part (posterior draws, splits, projections)
   bool shrinkage = true;               // normal and NPMLE priors
   int npmle_grid_points = 300;
+  double npmle_tolerance = 1e-8;       // the NPMLE's EM stopping rule (inference/shrinkage.h)
+  int npmle_max_iterations = 5000;
   int posterior_draws = 2000;          // for the top-quartile probabilities and expected ranks
   int cross_fit_splits = 50;           // R; 0 = no cross-fitting
   bool conditional_inference = true;

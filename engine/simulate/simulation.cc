@@ -121,6 +121,13 @@ void ApplyParameter(datagen::GeneratorOptions& generator, const std::string& par
   throw Error(Location{"simulation grid", -1, parameter}, "unknown grid parameter (expected one of " + list + ")");
 }
 
+datagen::GeneratorOptions SimulationOptions::DefaultGenerator() {
+  datagen::GeneratorOptions g = datagen::GeneratorOptions::Preset("study");
+  g.outcome_noise_sd = 0.355;
+  g.caseworker_effect_sd = 0.084;
+  return g;
+}
+
 study::StudyOptions SimulationOptions::DefaultStudy() {
   study::StudyOptions s;
   s.characterise = false;  // figures 4-19 describe caseworkers, not estimator quality
@@ -130,6 +137,10 @@ study::StudyOptions SimulationOptions::DefaultStudy() {
 corrections::CorrectionOptions SimulationOptions::DefaultCorrections() {
   corrections::CorrectionOptions c;
   c.cross_fit_splits = 20;
+  // The NPMLE's EM is most of a register's cost at 1e-8; 1e-6 moves the
+  // posterior means by far less than their Monte Carlo error.
+  c.npmle_grid_points = 200;
+  c.npmle_tolerance = 1e-6;
   c.posterior_draws = 1000;
   c.projection_draws = 4000;
   c.rank_draws = 500;
@@ -192,6 +203,8 @@ std::string SimulationOptions::ToJson() const {
   j["corrections"] = {{"alpha", c.alpha},
                       {"shrinkage", c.shrinkage},
                       {"npmle_grid_points", c.npmle_grid_points},
+                      {"npmle_tolerance", c.npmle_tolerance},
+                      {"npmle_max_iterations", c.npmle_max_iterations},
                       {"posterior_draws", c.posterior_draws},
                       {"cross_fit_splits", c.cross_fit_splits},
                       {"conditional_inference", c.conditional_inference},
@@ -281,7 +294,9 @@ RegisterRow SimulateRegister(const SimulationOptions& options, int64_t r, const 
       var_true_u += (psi[static_cast<size_t>(g)] - mean_true_u) * (psi[static_cast<size_t>(g)] - mean_true_u);
     }
     var_true_u /= G;
-    m["true_sd"] = std::sqrt(var_true);
+    // The same divisor as the plug-in and KSS targets: F'(I - 11'/n)F / (n - 1).
+    var_true *= n / (n - 1);
+    m["true_sd"] = std::sqrt(var_true * (n - 1) / n);
     m["corr_pearson"] = Pearson(est, psi);
     {
       const auto re = RanksDescending(est);
