@@ -13,6 +13,7 @@
 
 #include "core/distributions.h"
 #include "core/error.h"
+#include "inference/shrinkage.h"
 #include "study/effect_covariance.h"
 #include "study/quartiles.h"
 #include "table/id_coding.h"
@@ -173,7 +174,8 @@ std::string StudyOptions::ToJson() const {
       {"absorb_max_iterations", absorb_max_iterations},
       {"activity_prefix", activity_prefix},
       {"rating_prefix", rating_prefix},
-      {"characterise", characterise}};
+      {"characterise", characterise},
+      {"rank_on_shrunk", rank_on_shrunk}};
   // Column names come from the user's file: invalid UTF-8 is replaced (U+FFFD), not thrown.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -267,7 +269,15 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
   } else {
     rk.std_error_g.assign(static_cast<size_t>(G), kNaN);
   }
-  const QuartileAssignment qa = AssignQuartiles(rk.effect_g, rk.id_g);
+  std::vector<double> ranking_key = rk.effect_g;
+  if (options.rank_on_shrunk) {
+    if (!std::all_of(rk.std_error_g.begin(), rk.std_error_g.end(), [](double s) { return s > 0; }))
+      throw Error("rank_on_shrunk needs the standard errors of the caseworker effects (the one-factor model)");
+    inference::ShrinkageOptions so;
+    so.posterior_draws = 0;
+    ranking_key = inference::Shrink(rk.effect_g, rk.std_error_g, so, ctx).posterior_mean_g;
+  }
+  const QuartileAssignment qa = AssignQuartiles(ranking_key, rk.id_g);
   rk.rank_g = qa.rank_g;
   rk.quartile_g = qa.quartile_g;
   rk.sizes_q = qa.sizes_q;

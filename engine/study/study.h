@@ -79,6 +79,12 @@ struct StudyOptions {
   // S1 activity columns are <activity_prefix><1..23>, ratings <rating_prefix><2..12>.
   std::string activity_prefix = "S1_";
   std::string rating_prefix = "S";
+  // Rank and split into quartiles on the empirical Bayes posterior means
+  // (normal prior, inference/shrinkage.h) instead of the raw estimates: small
+  // caseloads are pulled towards the mean, so fewer of them reach the
+  // extremes by noise alone. Needs the effects' standard errors (one-factor
+  // model); the reported effects stay the raw estimates.
+  bool rank_on_shrunk = false;
   // Compute the characterisation figures (4-19, appendix B) when the columns exist.
   bool characterise = true;
 

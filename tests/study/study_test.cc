@@ -18,6 +18,7 @@
 #include "data_gen/generator.h"
 #include "fit/design.h"
 #include "fit/fit.h"
+#include "inference/shrinkage.h"
 #include "study/effect_covariance.h"
 #include "study/quartiles.h"
 
@@ -312,6 +313,24 @@ TEST_F(StudyFixture, Table1StandardErrorEqualsADenseDummyRegression) {
   a -= w / static_cast<double>(d.num_obs());
   const double se = std::sqrt(a.dot(dd.sigma_psi * a));
   EXPECT_NEAR(r.table1.increase_std_error, se, kDense * se);
+}
+
+TEST_F(StudyFixture, RankingOnShrunkEffectsUsesThePosteriorMeans) {
+  StudyOptions so;
+  so.characterise = false;
+  so.rank_on_shrunk = true;
+  const StudyResult shrunk = RunStudy(reg_->responses, so, parallel::Context(2));
+  // The effects are the raw estimates; the ranking is that of the posterior means.
+  ASSERT_EQ(shrunk.ranking.effect_g, res_->ranking.effect_g);
+  inference::ShrinkageOptions opt;
+  opt.posterior_draws = 0;
+  const auto post = inference::Shrink(res_->ranking.effect_g, res_->ranking.std_error_g, opt, parallel::Context(1));
+  const QuartileAssignment expect = AssignQuartiles(post.posterior_mean_g, res_->ranking.id_g);
+  EXPECT_EQ(shrunk.ranking.quartile_g, expect.quartile_g);
+  EXPECT_EQ(shrunk.ranking.rank_g, expect.rank_g);
+  // Caseloads differ, so shrinkage reorders some caseworkers.
+  EXPECT_NE(shrunk.ranking.rank_g, res_->ranking.rank_g);
+  EXPECT_NEAR(shrunk.table1.counterfactual - shrunk.table1.actual, shrunk.table1.increase, 1e-15);
 }
 
 TEST(EffectCovariance, EqualsADenseDummyRegressionOnASmallDesign) {

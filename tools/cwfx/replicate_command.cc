@@ -111,9 +111,10 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
   if (!f.quiet) {
     PrintSummary(rep.summary);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("Draws: %s\n(%lld replications computed in %.2f s, %.1f per second, %d threads)\n", f.out.c_str(),
-                static_cast<long long>(rep.run.computed), rep.run.seconds,
-                rep.run.seconds > 0 ? static_cast<double>(rep.run.computed) / rep.run.seconds : 0.0, ctx.threads());
+    std::printf("Draws: %s\n(%lld replications computed in %.2f s, %.1f per second, %d threads; %.2f s in all)\n",
+                f.out.c_str(), static_cast<long long>(rep.run.computed), rep.run.seconds,
+                rep.run.seconds > 0 ? static_cast<double>(rep.run.computed) / rep.run.seconds : 0.0, ctx.threads(),
+                secs);
   }
   if (rep.interrupted) {
     std::fprintf(stderr,

@@ -38,6 +38,8 @@ void AddStudyInputOptions(CLI::App* sub, const std::shared_ptr<StudyInputFlags>&
   sub->add_flag("--keep-first-response", flags->keep_first_response, "Do not drop each citizen's first response");
   sub->add_flag("--citizen-effects", flags->citizen_effects,
                 "Two-way model: also absorb citizen fixed effects (no delta-method SEs then)");
+  sub->add_flag("--rank-on-shrunk", flags->rank_on_shrunk,
+                "Rank caseworkers and form quartiles on their empirical Bayes posterior means (normal prior)");
   sub->add_flag("--drop-singletons", flags->drop_singletons, "Drop caseworkers/citizens with one observation");
   sub->add_option("--covariates", flags->covariates, "Numeric covariates (comma separated); default: the study's")
       ->delimiter(',');
@@ -54,6 +56,7 @@ study::StudyOptions MakeStudyOptions(const StudyInputFlags& f) {
   options.sample.drop_first_response = !f.keep_first_response;
   options.add_citizen_effects = f.citizen_effects;
   options.drop_singletons = f.drop_singletons;
+  options.rank_on_shrunk = f.rank_on_shrunk;
   if (!f.covariates.empty()) options.covariates = f.covariates;
   if (f.categorical_set) options.categorical_covariates = f.categorical;
   options.absorb_tolerance = f.tolerance;

@@ -27,6 +27,7 @@ struct StudyInputFlags {
   std::vector<std::string> absorb_extra;
   bool keep_first_response = false;
   bool citizen_effects = false;
+  bool rank_on_shrunk = false;
   bool drop_singletons = false;
   std::vector<std::string> covariates;
   std::vector<std::string> categorical;
