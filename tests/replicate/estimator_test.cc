@@ -179,7 +179,7 @@ TEST_P(EstimatorTest, WildDrawEqualsTheRefitOfThePerturbedOutcome) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OneAndTwoWay, EstimatorTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "TwoWay" : "OneWay"; });
+                         [](const auto& param_info) { return param_info.param ? "TwoWay" : "OneWay"; });
 
 TEST(Permutation, KeepsEveryStratumsLabelsAndSpellCounts) {
   const ReplicationProblem p = MakeProblem(false, Scheme::kPermute);
