@@ -13,6 +13,7 @@
 #include "core/time_format.h"
 #include "report/report.h"
 #include "replication_job.h"
+#include "run_control.h"
 #include "study_input.h"
 
 namespace cwfx::cli {
@@ -34,12 +35,6 @@ struct ReplicateFlags {
   bool quiet = false;
   std::shared_ptr<StudyInputFlags> input = std::make_shared<StudyInputFlags>();
 };
-
-std::string DefaultReportPath(const std::string& out) {
-  std::filesystem::path p(out);
-  p.replace_extension(".html");
-  return p.string();
-}
 
 void PrintSummary(const replicate::ReplicationSummary& s) {
   std::printf("Scheme %s: %lld of %lld replications stored", s.scheme.c_str(), static_cast<long long>(s.stored),

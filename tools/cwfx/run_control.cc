@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 namespace cwfx::cli {
@@ -43,6 +44,12 @@ StopSignals::~StopSignals() {
 }
 
 const std::atomic<bool>& StopRequested() { return g_stop; }
+
+std::string DefaultReportPath(const std::string& out) {
+  std::filesystem::path p(out);
+  p.replace_extension(".html");
+  return p.string();
+}
 
 replicate::ProgressCallback MakeProgressPrinter(const std::string& label, const std::string& unit, bool enabled) {
   if (!enabled) return {};

@@ -25,6 +25,9 @@ class StopSignals {
   void (*old_term_)(int);
 };
 
+// The HTML report beside a results file: FILE.h5 -> FILE.html.
+std::string DefaultReportPath(const std::string& out);
+
 // Set by the handlers.
 const std::atomic<bool>& StopRequested();
 

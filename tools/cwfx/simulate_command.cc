@@ -64,12 +64,6 @@ std::pair<std::string, std::vector<double>> ParseAssignment(const std::string& t
   return {text.substr(0, eq), values};
 }
 
-std::string DefaultReportPath(const std::string& out) {
-  std::filesystem::path p(out);
-  p.replace_extension(".html");
-  return p.string();
-}
-
 void PrintSummary(const simulate::SimulationSummary& s) {
   std::printf("Simulation: %lld of %lld registers stored (%s)\n", static_cast<long long>(s.stored),
               static_cast<long long>(s.total), s.status.c_str());
