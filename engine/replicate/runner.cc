@@ -79,12 +79,19 @@ RunReport RunRecords(const RecordFunction& compute, store::DrawWriter& writer, c
   };
   std::vector<int64_t> pending;
   const std::vector<uint8_t>& done = writer.completed();
+  // A shard computes only its own rows (store::DrawFileOptions::shard_index).
+  int64_t stored_owned = 0;
   for (int64_t r = 0; r < writer.replications(); ++r) {
-    if (!done[static_cast<size_t>(r)]) pending.push_back(r);
+    if (!writer.owns(r)) continue;
+    if (done[static_cast<size_t>(r)]) {
+      ++stored_owned;
+    } else {
+      pending.push_back(r);
+    }
   }
   RunReport report;
-  const int64_t total = writer.replications();
-  const int64_t stored_before = writer.num_completed();
+  const int64_t total = writer.owned_rows();
+  const int64_t stored_before = stored_owned;
 
   tbb::concurrent_bounded_queue<QueueItem> queue;
   queue.set_capacity(options.queue_capacity > 0 ? options.queue_capacity : 4 * ctx.threads() + 8);
@@ -141,8 +148,8 @@ RunReport RunRecords(const RecordFunction& compute, store::DrawWriter& writer, c
   if (worker_error) std::rethrow_exception(worker_error);
   writer.Flush();
   report.seconds = elapsed();
-  report.interrupted = writer.num_completed() < total;
-  if (progress) progress({writer.num_completed(), total, report.computed, report.seconds, true});
+  report.interrupted = stored_before + report.computed < total;
+  if (progress) progress({stored_before + report.computed, total, report.computed, report.seconds, true});
   return report;
 }
 

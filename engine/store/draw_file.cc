@@ -278,6 +278,9 @@ void Validate(const std::string& path, const DrawIdentity& id, int64_t replicati
   if (o.chunk_rows <= 0) fail("chunk_rows must be positive");
   if (o.deflate_level < 0 || o.deflate_level > 9) fail("deflate_level must be 0 to 9");
   if (!(o.flush_seconds >= 0) || !std::isfinite(o.flush_seconds)) fail("flush_seconds must be >= 0");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    fail("bad shard " + std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count) +
+         " (expected 0 <= i < n)");
 }
 
 // Checks a record's shape and, with `int32_values`, that int32 datasets get
@@ -471,6 +474,7 @@ struct DrawGroup {
   std::string status;
   std::vector<uint8_t> completed;
   std::vector<DrawMatrix> estimate;  // empty if never written
+  int64_t shard_index = 0, shard_count = 1;
 };
 
 DrawGroup ReadDrawGroup(const H5File& f, const std::string& scheme) {
@@ -502,6 +506,12 @@ DrawGroup ReadDrawGroup(const H5File& f, const std::string& scheme) {
   g.replications = f.GetInt64Attribute(g.group, "replications");
   if (g.replications < 0) fail("'" + g.group + "' has a negative replication count");
   g.status = f.GetStringAttribute(g.group, "status");
+  if (f.HasAttribute(g.group, "shard_count")) {
+    g.shard_index = f.GetInt64Attribute(g.group, "shard_index");
+    g.shard_count = f.GetInt64Attribute(g.group, "shard_count");
+    if (g.shard_count < 1 || g.shard_index < 0 || g.shard_index >= g.shard_count)
+      fail("'" + g.group + "' has a bad shard " + std::to_string(g.shard_index) + "/" + std::to_string(g.shard_count));
+  }
   const std::vector<int32_t> completed = f.ReadInt32(g.group + "/completed");
   if (static_cast<int64_t>(completed.size()) != g.replications) {
     fail("'" + g.group + "/completed' has " + std::to_string(completed.size()) + " entries for " +
@@ -594,6 +604,25 @@ struct DrawWriter::Impl {
     f.SetAttribute(group, "identity", IdentityText(identity, path));
     f.SetAttribute(group, "status", "running");
     f.SetAttribute(group, "completed_count", int64_t{0});
+    f.SetAttribute(group, "shard_index", options.shard_index);
+    f.SetAttribute(group, "shard_count", options.shard_count);
+  }
+
+  bool Owns(int64_t r) const { return r % options.shard_count == options.shard_index; }
+  int64_t OwnedRows() const {
+    return replications / options.shard_count + (options.shard_index < replications % options.shard_count ? 1 : 0);
+  }
+  bool AllOwnedStored(const std::vector<uint8_t>& done) const {
+    for (int64_t r = options.shard_index; r < static_cast<int64_t>(done.size()); r += options.shard_count)
+      if (done[static_cast<size_t>(r)] == 0) return false;
+    return true;
+  }
+  std::string ShardText(int64_t i, int64_t n) const { return std::to_string(i) + "/" + std::to_string(n); }
+  void CheckShard(int64_t i, int64_t n, const std::string& where) const {
+    if (i != options.shard_index || n != options.shard_count) {
+      Fail("cannot resume: " + where + " is shard " + ShardText(i, n) + ", this run shard " +
+           ShardText(options.shard_index, options.shard_count) + "; resume it with the same --shard");
+    }
   }
 
   // Writes the pending records into `f` (rows, completed mask, count): one
@@ -727,6 +756,16 @@ struct DrawWriter::Impl {
   // Rebuilds `path` from the journal (atomically) and continues it.
   void ResumeFromJournal() {
     OpenJournalForAppend(0);  // the lock first: nobody else may be appending
+    if (PathExists(path)) {
+      // The journal does not record the shard; the file it rebuilds does.
+      std::optional<DrawGroup> stored;
+      try {
+        const H5File f = H5File::OpenReadOnly(path);
+        stored = ReadDrawGroup(f, identity.scheme);
+      } catch (const Error&) {  // a torn file: the journal is the truth
+      }
+      if (stored) CheckShard(stored->shard_index, stored->shard_count, path);
+    }
     int64_t max_replication = -1;
     int64_t good_end = 0;
     {
@@ -793,7 +832,8 @@ struct DrawWriter::Impl {
            " from the run stored in this file; resume with that run's settings, "
            "or delete the file to start again");
     }
-    const bool all = std::all_of(g.completed.begin(), g.completed.end(), [](uint8_t c) { return c != 0; });
+    CheckShard(g.shard_index, g.shard_count, "the stored file");
+    const bool all = AllOwnedStored(g.completed);
     if (g.status != "complete" || !all) {
       Fail("cannot resume: its journal " + journal + " is missing and the file is not complete (status '" +
            g.status + "'); the journal is the record of an unfinished run, so delete " + path +
@@ -841,8 +881,8 @@ struct DrawWriter::Impl {
            std::to_string(g.replications) + " completed ones (the count may grow, not shrink)");
     }
     if (replications == g.replications) {
-      completed.assign(static_cast<size_t>(replications), 1);
-      num_completed = replications;
+      completed = g.completed;
+      num_completed = std::count(completed.begin(), completed.end(), uint8_t{1});
       complete_estimate = std::move(g.estimate);
       mode = Mode::kComplete;  // nothing to do; the file is left untouched
       return;
@@ -886,7 +926,7 @@ struct DrawWriter::Impl {
       mode = Mode::kClosed;
       return;
     }
-    if (num_completed < replications) {
+    if (!AllOwnedStored(completed)) {
       Interrupt();
       return;
     }
@@ -940,6 +980,16 @@ DrawWriter DrawWriter::Open(const std::string& path, const DrawIdentity& identit
 int64_t DrawWriter::replications() const {
   CWFX_CHECK(impl_ != nullptr, "DrawWriter used after move");
   return impl_->replications;
+}
+
+bool DrawWriter::owns(int64_t replication) const {
+  CWFX_CHECK(impl_ != nullptr, "DrawWriter used after move");
+  return impl_->Owns(replication);
+}
+
+int64_t DrawWriter::owned_rows() const {
+  CWFX_CHECK(impl_ != nullptr, "DrawWriter used after move");
+  return impl_->OwnedRows();
 }
 
 const std::vector<uint8_t>& DrawWriter::completed() const {
@@ -1057,6 +1107,8 @@ DrawSet ReadDraws(const std::string& path, const std::string& scheme) {
   set.status = std::move(g.status);
   set.completed = std::move(g.completed);
   set.estimate = std::move(g.estimate);
+  set.shard_index = g.shard_index;
+  set.shard_count = g.shard_count;
   for (const auto& ds : g.identity.datasets) {
     H5Matrix m = f.ReadMatrix(g.group + "/" + ds.name);
     set.datasets.push_back({ds.name, m.rows, m.cols, std::move(m.values_rc), ds.columns});
@@ -1064,5 +1116,7 @@ DrawSet ReadDraws(const std::string& path, const std::string& scheme) {
   set.identity = std::move(g.identity);
   return set;
 }
+
+std::string DrawIdentityDifference(const DrawIdentity& a, const DrawIdentity& b) { return IdentityDifference(a, b); }
 
 }  // namespace cwfx::store

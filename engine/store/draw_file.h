@@ -66,6 +66,13 @@ struct DrawFileOptions {
   // Buffered records are written to HDF5 and flushed at least this often
   // (and when the buffer holds chunk_rows records).
   double flush_seconds = 2.0;
+  // A shard of a run split across processes (job-array tasks, MPI ranks):
+  // the file has every row of the run but owns only the rows r with
+  // r mod shard_count == shard_index; it is complete when those are stored.
+  // Recorded as the attributes shard_index and shard_count; MergeDrawFiles
+  // joins the shards. 0 of 1 = the whole run.
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
 };
 
 class DrawWriter {
@@ -86,6 +93,8 @@ class DrawWriter {
   ~DrawWriter();  // without Finish/Interrupt: flushes, status "interrupted", keeps the journal
 
   int64_t replications() const;
+  bool owns(int64_t replication) const;   // this file's shard holds row r
+  int64_t owned_rows() const;             // rows of this shard
   const std::vector<uint8_t>& completed() const;  // per replication, 1 = stored
   int64_t num_completed() const;
 
@@ -121,9 +130,14 @@ struct DrawSet {
   std::vector<uint8_t> completed;
   std::vector<DrawMatrix> datasets;  // in identity.datasets order
   std::vector<DrawMatrix> estimate;  // width-1 rows (empty if never written)
+  int64_t shard_index = 0, shard_count = 1;  // see DrawFileOptions
   const DrawMatrix& Dataset(const std::string& name) const;  // throws Error if absent
 };
 // Throws Error naming the file if it is not a draw file (or has no such scheme; "" = the only one).
 DrawSet ReadDraws(const std::string& path, const std::string& scheme = "");
+
+// "" when a and b may be combined (same scheme, seed, configuration, data
+// fingerprint, engine version and datasets), else the first difference.
+std::string DrawIdentityDifference(const DrawIdentity& a, const DrawIdentity& b);
 
 }  // namespace cwfx::store

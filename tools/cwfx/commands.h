@@ -27,5 +27,6 @@ Action AddEstimateCommand(CLI::App& app);
 Action AddStudyCommand(CLI::App& app);
 Action AddReplicateCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
+Action AddMergeCommand(CLI::App& app);
 
 }  // namespace cwfx::cli

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/version.h"
+#include "distribution.h"
 
 namespace cwfx::cli {
 namespace {
@@ -31,7 +32,19 @@ int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string
 }
 }  // namespace cwfx::cli
 
+namespace {
+int RunMain(int argc, char** argv);
+}
+
 int main(int argc, char** argv) {
+  cwfx::cli::StartDistribution(&argc, &argv);
+  const int code = RunMain(argc, argv);
+  cwfx::cli::StopDistribution();
+  return code;
+}
+
+namespace {
+int RunMain(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     cwfx::cli::g_command_line += (i ? " " : "") + std::string(argv[i]);
   }
@@ -51,6 +64,7 @@ int main(int argc, char** argv) {
   add(&cwfx::cli::AddStudyCommand);
   add(&cwfx::cli::AddReplicateCommand);
   add(&cwfx::cli::AddSimulateCommand);
+  add(&cwfx::cli::AddMergeCommand);
 
   try {
     app.parse(argc, argv);
@@ -73,3 +87,4 @@ int main(int argc, char** argv) {
   }
   return 1;
 }
+}  // namespace

@@ -33,6 +33,7 @@ struct ReplicateFlags {
   std::vector<std::string> strata = {"job_centre_id"};
   int rank_draws = 1000;
   bool quiet = false;
+  std::string shard;
   std::shared_ptr<StudyInputFlags> input = std::make_shared<StudyInputFlags>();
 };
 
@@ -85,6 +86,7 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
   job.resume = f.resume;
   job.overwrite = f.overwrite;
   job.show_progress = !f.quiet;
+  job.shard = f.shard;
   job.study_configuration_json = study_options.ToJson();
 
   const parallel::Context ctx(f.threads);
@@ -92,13 +94,14 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
   job.data_fingerprint = reg.fingerprint;
   const study::StudyResult result = study::RunStudy(reg.data, study_options, ctx);
   const ReplicationJobResult rep = RunReplicationJob(reg.data, result, job, ctx);
+  if (!rep.root) return rep.interrupted ? kInterruptedExitCode : 0;  // rank 0 reports for the whole job
 
-  if (!f.no_report) {
+  if (!f.no_report && !rep.shard_only) {
     report::ReportContext rc;
     rc.data_description = reg.description;
     rc.command = command_line;
     rc.created = UtcIsoNow();
-    rc.results_file = f.out;
+    rc.results_file = rep.file;
     const std::string path = f.report.empty() ? DefaultReportPath(f.out) : f.report;
     report::WriteReport(path, report::RenderStudyReport(result, rc, {&rep.summary, 1}));
     if (!f.quiet) std::printf("Report: %s\n", path.c_str());
@@ -106,8 +109,9 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
   if (!f.quiet) {
     PrintSummary(rep.summary);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rep.shard_only) std::printf("(the summary covers this shard's rows only: merge the shards with cwfx merge)\n");
     std::printf("Draws: %s\n(%lld replications computed in %.2f s, %.1f per second, %d threads; %.2f s in all)\n",
-                f.out.c_str(), static_cast<long long>(rep.run.computed), rep.run.seconds,
+                rep.file.c_str(), static_cast<long long>(rep.run.computed), rep.run.seconds,
                 rep.run.seconds > 0 ? static_cast<double>(rep.run.computed) / rep.run.seconds : 0.0, ctx.threads(),
                 secs);
   }
@@ -116,7 +120,7 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
                  "Interrupted: %lld of %lld replications are stored in %s; run the same command with --resume to "
                  "finish.\n",
                  static_cast<long long>(rep.summary.stored), static_cast<long long>(rep.summary.replications),
-                 f.out.c_str());
+                 rep.file.c_str());
     return kInterruptedExitCode;
   }
   std::vector<std::string> warnings = result.warnings;
@@ -162,6 +166,9 @@ Action AddReplicateCommand(CLI::App& app) {
       ->check(CLI::Range(100, 1000000))
       ->capture_default_str();
   sub->add_flag("--quiet", flags->quiet, "No progress and no summary");
+  sub->add_option("--shard", flags->shard,
+                  "Compute only shard i of n (rows r with r mod n = i; job arrays), e.g. 0/4; join the shards with "
+                  "cwfx merge. Under mpirun the ranks split the run by themselves");
   AddStudyInputOptions(sub, flags->input, "--register-seed");
   return [flags] { return RunReplicateCommand(*flags, CommandLine()); };
 }

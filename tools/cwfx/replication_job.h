@@ -23,12 +23,16 @@ struct ReplicationJob {
   bool show_progress = true;
   std::string data_fingerprint;
   std::string study_configuration_json;
+  std::string shard;                // "" or "i/n" (job arrays); under mpirun the ranks split the run
 };
 
 struct ReplicationJobResult {
   replicate::RunReport run;
   replicate::ReplicationSummary summary;  // of everything stored (also after an interruption)
   bool interrupted = false;
+  bool root = true;                 // false on MPI ranks other than 0 (they print nothing)
+  std::string file;                 // the file the summary covers
+  bool shard_only = false;          // the summary covers one shard's rows only
 };
 
 ReplicationJobResult RunReplicationJob(const table::Table& register_table, const study::StudyResult& study,

@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <exception>
+
 #include "commands.h"
+#include "distribution.h"
 #include "core/error.h"
 #include "core/time_format.h"
 #include "replication_job.h"
@@ -37,6 +40,7 @@ struct SimulateFlags {
   int inner_permutations = 0;
   int cross_fit_splits = 20;
   bool quiet = false;
+  std::string shard;
 };
 
 std::pair<std::string, std::vector<double>> ParseAssignment(const std::string& text, const std::string& flag) {
@@ -120,42 +124,63 @@ int RunSimulateCommand(const SimulateFlags& f, const std::string& command_line) 
   o.corrections.cross_fit_splits = f.cross_fit_splits;
   o.Validate();
 
+  const ShardPlan plan = PlanShards(f.shard, f.out);
   if (f.overwrite && !f.resume) {
     std::error_code ec;
-    std::filesystem::remove(f.out, ec);
-    std::filesystem::remove(f.out + ".journal", ec);
+    std::filesystem::remove(plan.file, ec);
+    std::filesystem::remove(plan.file + ".journal", ec);
   }
   const parallel::Context ctx(f.threads);
-  store::DrawWriter writer = store::DrawWriter::Open(f.out, simulate::MakeSimulationIdentity(o), o.registers, f.resume);
+  store::DrawFileOptions file_options;
+  file_options.shard_index = plan.index;
+  file_options.shard_count = plan.count;
   const replicate::RecordFunction compute = [&o](int64_t r, const parallel::Context& inner) {
     const simulate::RegisterRow row = simulate::SimulateRegister(o, r, inner);
     return replicate::ComputedRecord{simulate::ToDrawRecord(r, row),
                                      row.failed ? replicate::DrawStatus::kFailed : replicate::DrawStatus::kOk};
   };
   replicate::RunReport run;
-  {
-    const StopSignals signals;
-    run = replicate::RunRecords(compute, writer, StopRequested(),
-                                MakeProgressPrinter("simulation", "registers", !f.quiet), ctx);
+  bool ok = false;
+  std::exception_ptr error;
+  try {
+    store::DrawWriter writer =
+        store::DrawWriter::Open(plan.file, simulate::MakeSimulationIdentity(o), o.registers, f.resume, file_options);
+    {
+      const StopSignals signals;
+      const std::string label =
+          plan.count > 1 ? "simulation " + std::to_string(plan.index) + "/" + std::to_string(plan.count) : "simulation";
+      run = replicate::RunRecords(compute, writer, StopRequested(),
+                                  MakeProgressPrinter(label, "registers", !f.quiet && plan.root()), ctx);
+    }
+    if (run.interrupted) {
+      writer.Interrupt();
+    } else {
+      writer.Finish();
+    }
+    ok = !run.interrupted;
+  } catch (...) {
+    error = std::current_exception();  // after the ranks have agreed, so none waits forever
   }
-  if (run.interrupted) {
-    writer.Interrupt();
-  } else {
-    writer.Finish();
-  }
-  const simulate::SimulationSummary summary = simulate::SummariseSimulation(store::ReadDraws(f.out));
-  if (!f.no_report) {
+  const bool merged = GatherShards(plan, f.out, ok);
+  if (error) std::rethrow_exception(error);
+  if (!plan.root()) return merged ? 0 : kInterruptedExitCode;
+  if (plan.distributed) run.interrupted = !merged;
+  const std::string file = plan.distributed && merged ? f.out : plan.file;
+  const bool shard_only = plan.count > 1 && !(plan.distributed && merged);
+  const simulate::SimulationSummary summary = simulate::SummariseSimulation(store::ReadDraws(file));
+  if (!f.no_report && !shard_only) {
     report::SimulationReportContext rc;
     rc.command = command_line;
     rc.created = UtcIsoNow();
-    rc.results_file = f.out;
+    rc.results_file = file;
     const std::string path = f.report.empty() ? DefaultReportPath(f.out) : f.report;
     report::WriteReport(path, report::RenderSimulationReport(summary, rc));
     if (!f.quiet) std::printf("Report: %s\n", path.c_str());
   }
   if (!f.quiet) {
     PrintSummary(summary);
-    std::printf("Results: %s\n(%lld registers computed in %.1f s, %.2f per second, %d threads)\n", f.out.c_str(),
+    if (shard_only) std::printf("(this shard's registers only: merge the shards with cwfx merge)\n");
+    std::printf("Results: %s\n(%lld registers computed in %.1f s, %.2f per second, %d threads)\n", file.c_str(),
                 static_cast<long long>(run.computed), run.seconds,
                 run.seconds > 0 ? static_cast<double>(run.computed) / run.seconds : 0.0, ctx.threads());
     if (run.failed > 0) std::printf("Note: %lld register(s) failed (stored with status 2)\n", static_cast<long long>(run.failed));
@@ -164,7 +189,7 @@ int RunSimulateCommand(const SimulateFlags& f, const std::string& command_line) 
     std::fprintf(stderr,
                  "Interrupted: %lld of %lld registers are stored in %s; run the same command with --resume to "
                  "finish.\n",
-                 static_cast<long long>(summary.stored), static_cast<long long>(summary.total), f.out.c_str());
+                 static_cast<long long>(summary.stored), static_cast<long long>(summary.total), file.c_str());
     return kInterruptedExitCode;
   }
   return 0;
@@ -212,6 +237,9 @@ Action AddSimulateCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->add_flag("--quiet", flags->quiet, "No progress and no summary");
+  sub->add_option("--shard", flags->shard,
+                  "Compute only shard i of n (registers r with r mod n = i; job arrays), e.g. 0/4; join the shards "
+                  "with cwfx merge. Under mpirun the ranks split the run by themselves");
   return [flags] { return RunSimulateCommand(*flags, CommandLine()); };
 }
 

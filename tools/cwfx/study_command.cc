@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "distribution.h"
 #include "corrections/corrections.h"
 #include "replicate/problem.h"
 #include "replication_job.h"
@@ -45,6 +46,8 @@ struct StudyFlags {
 
 int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   const auto t0 = std::chrono::steady_clock::now();
+  if (DistributedSize() > 1)
+    throw Error("cwfx study runs in one process; under mpirun, split replications with cwfx replicate");
   const study::StudyOptions options = MakeStudyOptions(*f.input);
 
   std::error_code ec;
