@@ -308,6 +308,76 @@ TEST_F(CliTest, ReplicateStopsCleanlyOnSigintAndResumes) {
   ExpectSameDraws(cut, whole);
 }
 
+TEST_F(CliTest, ShardsMergeToTheDrawsOfOneProcessAndALostShardCostsOnlyItsRerun) {
+  const std::string common = "replicate --scheme pairs --replications 25 --seed 9 --threads 2 --data " +
+                             Path("reg.h5") + " --rank-draws 100 --quiet --no-report";
+  ASSERT_EQ(Cwfx(common + " --out " + Path("unsharded.h5")).exit_code, 0);
+  std::vector<std::string> shards;
+  for (int i = 0; i < 3; ++i) {
+    shards.push_back(Path("shard" + std::to_string(i) + ".h5"));
+    const CommandRun r = Cwfx(common + " --shard " + std::to_string(i) + "/3 --out " + shards.back());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const store::DrawSet d = store::ReadDraws(shards.back());
+    EXPECT_EQ(d.status, "complete");
+    EXPECT_EQ(d.shard_index, i);
+    EXPECT_EQ(d.shard_count, 3);
+  }
+  const std::string all = shards[2] + " " + shards[0] + " " + shards[1];  // any order
+  const CommandRun merged = Cwfx("merge --out " + Path("merged.h5") + " " + all);
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  ExpectSameDraws(Path("merged.h5"), Path("unsharded.h5"));
+
+  // A deleted shard is named; rerunning that shard alone mends it.
+  fs::remove(shards[1]);
+  CommandRun lost = Cwfx("merge --out " + Path("merged_lost.h5") + " " + all);
+  EXPECT_EQ(lost.exit_code, 2) << lost.output;
+  EXPECT_NE(lost.output.find(shards[1]), std::string::npos) << lost.output;
+  lost = Cwfx("merge --out " + Path("merged_lost.h5") + " " + shards[0] + " " + shards[2]);
+  EXPECT_EQ(lost.exit_code, 2) << lost.output;
+  EXPECT_NE(lost.output.find("shard 1/3 is missing"), std::string::npos) << lost.output;
+  ASSERT_EQ(Cwfx(common + " --shard 1/3 --out " + shards[1]).exit_code, 0);
+  ASSERT_EQ(Cwfx("merge --overwrite --out " + Path("merged.h5") + " " + all).exit_code, 0);
+  ExpectSameDraws(Path("merged.h5"), Path("unsharded.h5"));
+
+  // A shard of another seed, a corrupt one and a repeated one are refused by name.
+  const std::string other = Path("shard1_seed10.h5");
+  ASSERT_EQ(Cwfx("replicate --scheme pairs --replications 25 --seed 10 --threads 2 --data " + Path("reg.h5") +
+                 " --rank-draws 100 --quiet --no-report --shard 1/3 --out " + other)
+                .exit_code,
+            0);
+  CommandRun bad = Cwfx("merge --out " + Path("m_seed.h5") + " " + shards[0] + " " + other + " " + shards[2]);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("seed differs"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find(other), std::string::npos) << bad.output;
+  const std::string corrupt = Path("shard_corrupt.h5");
+  std::ofstream(corrupt) << "not an HDF5 file";
+  bad = Cwfx("merge --out " + Path("m_corrupt.h5") + " " + shards[0] + " " + corrupt + " " + shards[2]);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find(corrupt), std::string::npos) << bad.output;
+  bad = Cwfx("merge --out " + Path("m_twice.h5") + " " + all + " " + shards[0]);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("two files for shard 0/3"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(Path("m_seed.h5")) || fs::exists(Path("m_corrupt.h5")) || fs::exists(Path("m_twice.h5")));
+}
+
+TEST_F(CliTest, SimulationShardsMergeToTheRowsOfOneProcess) {
+  const std::string common =
+      "simulate --registers 5 --seed 4 --threads 2 --cross-fit-splits 2 --quiet --no-report --set num_citizens=1500 "
+      "--set regular_caseworkers_per_centre=5";
+  ASSERT_EQ(Cwfx(common + " --out " + Path("sim_whole.h5")).exit_code, 0);
+  std::string all;
+  for (int i = 0; i < 2; ++i) {
+    const std::string s = Path("sim_shard" + std::to_string(i) + ".h5");
+    const CommandRun r = Cwfx(common + " --shard " + std::to_string(i) + "/2 --out " + s);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    all += " " + s;
+  }
+  ASSERT_EQ(Cwfx("merge --out " + Path("sim_merged.h5") + all).exit_code, 0);
+  ExpectSameDraws(Path("sim_merged.h5"), Path("sim_whole.h5"));
+  const CommandRun bad = Cwfx(common + " --shard 2/2 --out " + Path("sim_bad.h5"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
 TEST_F(CliTest, ReplicateRefusesToResumeOnOtherData) {
   const std::string out = Path("otherdata.h5");
   const CommandRun first = Cwfx("replicate --scheme bayes --replications 20 --seed 1 --data " + Path("reg.h5") +
