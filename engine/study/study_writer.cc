@@ -34,7 +34,8 @@ void WriteFigure(store::H5File& f, const std::string& g, const QuartileFigure& f
 
 }  // namespace
 
-void WriteStudyResults(const std::string& path, const StudyResult& r, const results::Provenance& provenance) {
+void WriteStudyResults(const std::string& path, const StudyResult& r, const results::Provenance& provenance,
+                       const std::function<void(store::H5File&)>& extra) {
   store::H5File f = store::H5File::Create(path);
   f.SetAttribute("/", "engine_version", kEngineVersion);
   f.SetAttribute("/", "command", provenance.command);
@@ -127,6 +128,7 @@ void WriteStudyResults(const std::string& path, const StudyResult& r, const resu
   f.CreateGroup("/ratings");
   for (const auto& fig : r.ratings) WriteFigure(f, "/ratings/" + fig.id, fig);
   f.WriteStrings("/warnings", r.warnings);
+  if (extra) extra(f);
   f.Close();
 }
 

@@ -34,7 +34,10 @@
 // @wald_df2, @wald_p.
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include "store/h5_file.h"
 
 #include "results/fit_writer.h"
 #include "study/study.h"
@@ -42,7 +45,9 @@
 namespace cwfx::study {
 
 // Writes atomically (the file appears complete or not at all). Throws
-// cwfx::Error naming the file on failure.
-void WriteStudyResults(const std::string& path, const StudyResult& result, const results::Provenance& provenance);
+// cwfx::Error naming the file on failure. `extra` writes further groups into
+// the same file before it is closed (e.g. corrections/corrections_writer.h).
+void WriteStudyResults(const std::string& path, const StudyResult& result, const results::Provenance& provenance,
+                       const std::function<void(store::H5File&)>& extra = {});
 
 }  // namespace cwfx::study

@@ -216,6 +216,32 @@ TEST_F(CliTest, StudyWritesResultsAndASelfContainedReport) {
   EXPECT_EQ(a.ReadDoubles("/table1/share"), b.ReadDoubles("/table1/share"));
 }
 
+TEST_F(CliTest, StudyWritesItsCorrectionsToTheResultsFileAndTheReport) {
+  const std::string dir = Path("study_corrections");
+  const CommandRun run = Cwfx("study --data " + Path("reg.h5") + " --threads 2 --cross-fit-splits 4 --out " + dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("corrected for the winner's curse"), std::string::npos) << run.output;
+  const store::H5File f = store::H5File::OpenReadOnly(dir + "/results.h5");
+  const std::vector<std::string> quantity = f.ReadStrings("/corrections/policy/quantity");
+  const std::vector<double> estimate = f.ReadDoubles("/corrections/policy/estimate");
+  ASSERT_EQ(quantity.size(), estimate.size());
+  ASSERT_EQ(quantity.front(), "naive");
+  // The naive gain is Table 1's increase.
+  const std::vector<double> share = f.ReadDoubles("/table1/share");
+  EXPECT_NEAR(estimate.front(), share.back(), 1e-12);
+  for (double e : estimate) EXPECT_TRUE(std::isfinite(e));
+  const std::vector<double> prob = f.ReadDoubles("/corrections/effects/prob_top_normal");
+  EXPECT_EQ(prob.size(), f.ReadDoubles("/ranking/effect").size());
+  double total = 0;
+  for (double p : prob) total += p;
+  EXPECT_NEAR(total, static_cast<double>(f.GetInt64Attribute("/corrections", "top_size")), 1e-9);
+  EXPECT_GT(f.GetDoubleAttribute("/corrections/variance", "plugin"),
+            f.GetDoubleAttribute("/corrections/variance", "kss"));
+  std::ifstream html(dir + "/report.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("Corrections: winner"), std::string::npos);
+}
+
 TEST_F(CliTest, StudyNonConvergenceIsExitCodeFour) {
   const CommandRun run = Cwfx("study --data " + Path("reg.h5") + " --citizen-effects --max-iterations 1 --out " +
                               Path("study_nc") + " --quiet");

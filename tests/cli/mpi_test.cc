@@ -24,7 +24,7 @@ struct CommandRun {
   std::string output;
 };
 
-CommandRun Run(const std::string& cmd) {
+CommandRun Shell(const std::string& cmd) {
   CommandRun run;
   FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
   if (!pipe) return run;
@@ -60,7 +60,7 @@ class MpiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / ("cwfx_mpi_test_" + std::to_string(::getpid())));
     fs::create_directories(*dir_);
-    const CommandRun gen = Run(std::string(CWFX_BINARY) + " generate --seed 3 --threads 2 --out " + Path("reg.h5"));
+    const CommandRun gen = Shell(std::string(CWFX_BINARY) + " generate --seed 3 --threads 2 --out " + Path("reg.h5"));
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
   }
   static void TearDownTestSuite() {
@@ -75,11 +75,11 @@ fs::path* MpiTest::dir_ = nullptr;
 TEST_F(MpiTest, RanksGiveTheDrawsOfOneProcess) {
   const std::string common = "replicate --scheme pairs --replications 23 --seed 4 --threads 1 --rank-draws 100 "
                              "--quiet --no-report --data " + Path("reg.h5") + " --out ";
-  const CommandRun one = Run(std::string(CWFX_BINARY) + " " + common + Path("single.h5"));
+  const CommandRun one = Shell(std::string(CWFX_BINARY) + " " + common + Path("single.h5"));
   ASSERT_EQ(one.exit_code, 0) << one.output;
   for (int ranks : {1, 2, 3}) {
     const std::string out = Path("ranks" + std::to_string(ranks) + ".h5");
-    const CommandRun r = Run(MpiRun(ranks, common + out));
+    const CommandRun r = Shell(MpiRun(ranks, common + out));
     ASSERT_EQ(r.exit_code, 0) << ranks << " ranks:\n" << r.output;
     ExpectSameDraws(Path("single.h5"), out);
     for (int k = 0; k < ranks; ++k) {  // the rank files are merged away
@@ -91,15 +91,15 @@ TEST_F(MpiTest, RanksGiveTheDrawsOfOneProcess) {
 TEST_F(MpiTest, RanksSplitTheRegistersOfASimulation) {
   const std::string common = "simulate --registers 5 --seed 2 --threads 1 --cross-fit-splits 2 --quiet --no-report "
                              "--set num_citizens=1500 --set regular_caseworkers_per_centre=5 --out ";
-  const CommandRun one = Run(std::string(CWFX_BINARY) + " " + common + Path("sim_single.h5"));
+  const CommandRun one = Shell(std::string(CWFX_BINARY) + " " + common + Path("sim_single.h5"));
   ASSERT_EQ(one.exit_code, 0) << one.output;
-  const CommandRun r = Run(MpiRun(3, common + Path("sim_ranks.h5")));
+  const CommandRun r = Shell(MpiRun(3, common + Path("sim_ranks.h5")));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ExpectSameDraws(Path("sim_single.h5"), Path("sim_ranks.h5"));
 }
 
 TEST_F(MpiTest, ShardFlagIsRefusedUnderSeveralRanks) {
-  const CommandRun r = Run(MpiRun(2, "replicate --replications 4 --shard 0/2 --quiet --data " + Path("reg.h5") +
+  const CommandRun r = Shell(MpiRun(2, "replicate --replications 4 --shard 0/2 --quiet --data " + Path("reg.h5") +
                                          " --out " + Path("refused.h5")));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("--shard"), std::string::npos) << r.output;

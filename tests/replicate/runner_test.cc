@@ -94,7 +94,7 @@ TEST_P(RunnerTest, AnInterruptedRunResumesToTheSameDraws) {
 
 INSTANTIATE_TEST_SUITE_P(Schemes, RunnerTest,
                          ::testing::Values(Scheme::kPairs, Scheme::kBayes, Scheme::kWild, Scheme::kPermute),
-                         [](const auto& info) { return std::string(SchemeName(info.param)); });
+                         [](const auto& param_info) { return std::string(SchemeName(param_info.param)); });
 
 TEST(Runner, ResumeWithAnotherSeedIsRefused) {
   const std::string path = TempPath("seed.h5");

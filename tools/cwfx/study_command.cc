@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "distribution.h"
 #include "corrections/corrections.h"
+#include "corrections/corrections_writer.h"
 #include "replicate/problem.h"
 #include "replication_job.h"
 #include "study_input.h"
@@ -64,8 +65,29 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   const std::string& description = reg.description;
 
   const study::StudyResult result = study::RunStudy(data, options, ctx);
+
+  // The corrections add to the study; when they cannot run (a fit that did
+  // not converge, an unusual design), the study's results still stand.
+  std::optional<corrections::CorrectionResult> corrected;
+  std::string corrections_note;
+  if (!f.no_corrections && !result.fit.absorb_summary.AllConverged()) {
+    corrections_note = "corrections skipped: the study's absorption did not converge";
+  } else if (!f.no_corrections) {
+    corrections::CorrectionOptions co;
+    co.seed = f.replication_seed;
+    co.cross_fit_splits = f.cross_fit_splits;
+    try {
+      const replicate::ReplicationProblem problem = replicate::BuildProblem(data, result, {}, ctx);
+      corrected = corrections::RunCorrections(problem, result, co, ctx);
+    } catch (const Error& e) {
+      corrections_note = std::string("corrections skipped: ") + e.what();
+    }
+  }
+  if (!corrections_note.empty()) std::fprintf(stderr, "Note: %s\n", corrections_note.c_str());
   results::Provenance provenance{command_line, data_path, reg.fingerprint, options.ToJson()};
-  study::WriteStudyResults(results_path, result, provenance);
+  study::WriteStudyResults(results_path, result, provenance, [&corrected](store::H5File& file) {
+    if (corrected) corrections::WriteCorrections(file, *corrected);
+  });
 
   // Replications: a fresh study run starts its draw files afresh.
   std::vector<ReplicationJobResult> replications;
@@ -88,24 +110,7 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   }
   std::vector<replicate::ReplicationSummary> summaries;
   for (const auto& r : replications) summaries.push_back(r.summary);
-  // The corrections add to the study; when they cannot run (a fit that did
-  // not converge, an unusual design), the study's results still stand.
-  std::optional<corrections::CorrectionResult> corrected;
-  std::string corrections_note;
-  if (!f.no_corrections && !result.fit.absorb_summary.AllConverged()) {
-    corrections_note = "corrections skipped: the study's absorption did not converge";
-  } else if (!f.no_corrections) {
-    corrections::CorrectionOptions co;
-    co.seed = f.replication_seed;
-    co.cross_fit_splits = f.cross_fit_splits;
-    try {
-      const replicate::ReplicationProblem problem = replicate::BuildProblem(data, result, {}, ctx);
-      corrected = corrections::RunCorrections(problem, result, co, ctx);
-    } catch (const Error& e) {
-      corrections_note = std::string("corrections skipped: ") + e.what();
-    }
-  }
-  if (!corrections_note.empty()) std::fprintf(stderr, "Note: %s\n", corrections_note.c_str());
+
   report::ReportContext rc;
   rc.data_description = description;
   rc.command = command_line;
@@ -119,7 +124,7 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
     if (corrected) {
       const auto& p = corrected->policy;
       std::printf("Policy gain corrected for the winner's curse (pp): naive %+.2f, EB normal %+.2f, EB NPMLE %+.2f, "
-                  "cross-fit %+.2f [%+.2f, %+.2f], conditional %+.2f [%+.2f, %+.2f]\n",
+                  "cross-fit %+.2f [%+.2f, %+.2f], conditional %+.2f (hybrid interval [%+.2f, %+.2f])\n",
                   100 * p.naive, 100 * p.eb_normal, 100 * p.eb_npmle, 100 * p.cross_fit, 100 * p.cross_fit_lower,
                   100 * p.cross_fit_upper, 100 * p.conditional_median, 100 * p.hybrid_lower, 100 * p.hybrid_upper);
       std::printf("Variance of caseworker effects (pp^2): plug-in %.2f, leave-out (KSS) %.2f\n",
