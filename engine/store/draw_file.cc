@@ -857,6 +857,7 @@ struct DrawWriter::Impl {
         for (size_t d = 0; d < values.size(); ++d)
           block[d] = f.ReadRows(g.group + "/" + identity.datasets[d].name, first, n);
         for (int64_t i = 0; i < n; ++i) {
+          if (!g.completed[static_cast<size_t>(first + i)]) continue;  // another shard's row
           for (size_t d = 0; d < values.size(); ++d) {
             const H5Matrix& m = block[d];
             values[d].assign(m.values_rc.begin() + i * m.cols, m.values_rc.begin() + (i + 1) * m.cols);

@@ -517,6 +517,47 @@ TEST(DrawFileTest, ReplicationCountGrowsOnResume) {
                        "may grow, not shrink"));
 }
 
+TEST(DrawFileTest, ShardsOwnTheirRowsAndGrowOnResume) {
+  TempDir dir;
+  DrawFileOptions o = SmallChunks();
+  o.shard_index = 1;
+  o.shard_count = 3;
+  const std::string p = dir.File("shard.h5");
+  {
+    DrawWriter w = DrawWriter::Open(p, Identity(), 10, false, o);
+    EXPECT_EQ(w.owned_rows(), 3);  // rows 1, 4, 7
+    EXPECT_TRUE(w.owns(4));
+    EXPECT_FALSE(w.owns(5));
+    for (int64_t r : {1, 4, 7}) w.Append(Draw(r));
+    w.Finish();  // complete: every owned row is stored
+  }
+  EXPECT_FALSE(fs::exists(p + ".journal"));
+  DrawSet d = ReadDraws(p);
+  EXPECT_EQ(d.status, "complete");
+  EXPECT_EQ(d.shard_index, 1);
+  EXPECT_EQ(d.shard_count, 3);
+  EXPECT_EQ(std::count(d.completed.begin(), d.completed.end(), uint8_t{1}), 3);
+  // Growing a complete shard keeps only its own rows (not the other shards' fill values).
+  {
+    DrawWriter w = DrawWriter::Open(p, Identity(), 14, true, o);
+    EXPECT_EQ(w.num_completed(), 3);
+    EXPECT_EQ(w.owned_rows(), 5);  // + rows 10, 13
+    w.Append(Draw(10));
+    w.Finish();  // row 13 missing: interrupted
+  }
+  d = ReadDraws(p);
+  EXPECT_EQ(d.status, "interrupted");
+  EXPECT_EQ(std::count(d.completed.begin(), d.completed.end(), uint8_t{1}), 4);
+  EXPECT_EQ(d.completed[0], 0);
+  // Resuming with another shard is refused.
+  DrawFileOptions other = o;
+  other.shard_index = 2;
+  EXPECT_TRUE(ThrowsAt([&] { DrawWriter::Open(p, Identity(), 14, true, other); }, p, -1, "", "same --shard"));
+  o.shard_index = 3;
+  EXPECT_TRUE(ThrowsAt([&] { DrawWriter::Open(dir.File("bad.h5"), Identity(), 14, false, o); }, dir.File("bad.h5"),
+                       -1, "", "bad shard"));
+}
+
 TEST(DrawFileTest, ResumingACompleteFileHasNothingToDo) {
   TempDir dir;
   const std::string p = Reference(dir, 30);
