@@ -68,7 +68,7 @@ struct CorrectionOptions {
   bool shrinkage = true;               // normal and NPMLE priors
   int npmle_grid_points = 300;
   double npmle_tolerance = 1e-8;       // the NPMLE's EM stopping rule (inference/shrinkage.h)
-  int npmle_max_iterations = 5000;
+  int npmle_max_iterations = 50000;
   int posterior_draws = 2000;          // for the top-quartile probabilities and expected ranks
   int cross_fit_splits = 50;           // R; 0 = no cross-fitting
   bool conditional_inference = true;

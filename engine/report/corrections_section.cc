@@ -27,8 +27,7 @@ std::string RenderCorrectionsSection(const study::StudyResult& st, const correct
   std::string o = "<h2>Corrections: winner's curse, shrinkage and leave-out variance</h2>\n";
   o += "<div class=\"box\"><p>Table 1 selects the top quartile on the same noisy estimates it then averages, so its "
        "increase overstates what the policy would deliver (the winner's curse), and its standard error treats the "
-       "selection as fixed. The estimates below correct for that in different ways (../shared/METHODS.md "
-       "sections 1&ndash;4); in simulations with known truth (<code>cwfx simulate</code>) the naive figure is the "
+       "selection as fixed. The estimates below correct for that in different ways; in simulations with known truth (<code>cwfx simulate</code>) the naive figure is the "
        "one that misses.</p>\n";
   o += "<table><tr><th class=\"l\">policy gain estimate</th><th>pp</th><th>" + F("%.0f", 100 * (1 - c.alpha)) +
        "% interval</th><th class=\"l\">what it is</th></tr>\n";
