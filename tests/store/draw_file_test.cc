@@ -4,6 +4,7 @@
 // resumes to exactly the file an uninterrupted run writes. The oracle is the
 // pure function Draw(r) the records are made from.
 #include "store/draw_file.h"
+#include "store/draw_merge.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -556,6 +557,57 @@ TEST(DrawFileTest, ShardsOwnTheirRowsAndGrowOnResume) {
   o.shard_index = 3;
   EXPECT_TRUE(ThrowsAt([&] { DrawWriter::Open(dir.File("bad.h5"), Identity(), 14, false, o); }, dir.File("bad.h5"),
                        -1, "", "bad shard"));
+}
+
+// Shard `index` of `count` over `rows` rows, every owned row stored unless
+// `stop_after` rows were (then interrupted).
+std::string WriteShard(const TempDir& dir, int64_t index, int64_t count, int64_t rows, int64_t stop_after = -1,
+                       bool estimate = true) {
+  DrawFileOptions o = SmallChunks();
+  o.shard_index = index;
+  o.shard_count = count;
+  const std::string p = dir.File("shard" + std::to_string(index) + "of" + std::to_string(count) + ".h5");
+  DrawWriter w = DrawWriter::Open(p, Identity(), rows, false, o);
+  if (estimate) w.WriteEstimate(Estimate());
+  int64_t stored = 0;
+  for (int64_t r = rows - 1; r >= 0; --r) {  // any order
+    if (!w.owns(r)) continue;
+    if (stored == stop_after) break;
+    w.Append(Draw(r));
+    ++stored;
+  }
+  w.Finish();
+  return p;
+}
+
+TEST(DrawMergeTest, ShardsMergeToTheFileOfOneWriter) {
+  TempDir dir;
+  const std::string ref = Reference(dir, 11);
+  const std::vector<std::string> shards = {WriteShard(dir, 2, 3, 11), WriteShard(dir, 0, 3, 11),
+                                           WriteShard(dir, 1, 3, 11)};
+  const MergeReport r = MergeDrawFiles(dir.File("merged.h5"), shards);
+  EXPECT_EQ(r.rows, 11);
+  EXPECT_EQ(r.shards, 3);
+  ExpectComplete(dir.File("merged.h5"), 11, true);
+  ExpectSameFile(dir.File("merged.h5"), ref);
+  // An existing output is kept unless asked to overwrite.
+  EXPECT_THROW(MergeDrawFiles(dir.File("merged.h5"), shards), Error);
+  EXPECT_NO_THROW(MergeDrawFiles(dir.File("merged.h5"), shards, true));
+}
+
+TEST(DrawMergeTest, PartialForeignAndMismatchedShardsAreRefusedByName) {
+  TempDir dir;
+  const std::string a = WriteShard(dir, 0, 2, 9), partial = WriteShard(dir, 1, 2, 9, 2);
+  EXPECT_TRUE(ThrowsAt([&] { MergeDrawFiles(dir.File("m.h5"), {a, partial}); }, partial, -1, "", "not complete"));
+  const std::string of3 = WriteShard(dir, 1, 3, 9);
+  EXPECT_TRUE(ThrowsAt([&] { MergeDrawFiles(dir.File("m.h5"), {a, of3}); }, of3, -1, "", "split into 3"));
+  TempDir other;
+  const std::string no_estimate = WriteShard(other, 1, 2, 9, -1, false);
+  EXPECT_TRUE(ThrowsAt([&] { MergeDrawFiles(dir.File("m.h5"), {a, no_estimate}); }, no_estimate, -1, "",
+                       "estimate differs"));
+  EXPECT_TRUE(ThrowsAt([&] { MergeDrawFiles(dir.File("m.h5"), {a, dir.File("absent.h5")}); }, dir.File("absent.h5"),
+                       -1, "", "does not exist"));
+  EXPECT_FALSE(fs::exists(dir.File("m.h5")));
 }
 
 TEST(DrawFileTest, ResumingACompleteFileHasNothingToDo) {
