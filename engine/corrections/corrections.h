@@ -35,8 +35,9 @@
 //               error is that of one direction of one split,
 //               sqrt(eta_A' Sigma_B eta_A), with Sigma_B approximated by
 //               D Sigma D, D = diag(sqrt(n_j / n_j^B)) (the covariance of an
-//               estimate from n_j^B of n_j responses); averaging over splits
-//               only lowers the variance, so the interval is conservative.
+//               estimate from n_j^B of n_j responses; applied to the centred
+//               Sigma, an approximation); averaging over splits only lowers
+//               the variance, so the interval is conservative for its target.
 //  conditional  the polyhedral (Lee et al. 2016) median-unbiased estimate and
 //               equal-tailed interval of eta' psi given S was selected, and
 //               the hybrid interval of Andrews, Kitagawa and McCloskey

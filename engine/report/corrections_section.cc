@@ -27,8 +27,8 @@ std::string RenderCorrectionsSection(const study::StudyResult& st, const correct
   std::string o = "<h2>Corrections: winner's curse, shrinkage and leave-out variance</h2>\n";
   o += "<div class=\"box\"><p>Table 1 selects the top quartile on the same noisy estimates it then averages, so its "
        "increase overstates what the policy would deliver (the winner's curse), and its standard error treats the "
-       "selection as fixed. The estimates below correct for that in different ways; in simulations with known truth (<code>cwfx simulate</code>) the naive figure is the "
-       "one that misses.</p>\n";
+       "selection as fixed. The estimates below correct for that in different ways; <code>cwfx simulate</code> measures how "
+       "each of them does on synthetic registers with known truth.</p>\n";
   o += "<table><tr><th class=\"l\">policy gain estimate</th><th>pp</th><th>" + F("%.0f", 100 * (1 - c.alpha)) +
        "% interval</th><th class=\"l\">what it is</th></tr>\n";
   auto row = [&](const std::string& name, double est, const std::string& ci, const std::string& what) {
@@ -104,23 +104,24 @@ std::string RenderCorrectionsSection(const study::StudyResult& st, const correct
     std::iota(by_raw.begin(), by_raw.end(), 0);
     std::stable_sort(by_raw.begin(), by_raw.end(), [&](size_t a, size_t b) { return e.effect_g[a] < e.effect_g[b]; });
     double lo = 0, hi = 0;
+    const double z = inference::NormalQuantile(1 - c.alpha / 2);
     for (size_t j : by_raw) {
       const double r = pc * e.effect_g[j], s = pc * at(e.std_error_g, j), m = pc * at(e.normal_mean_g, j);
       sp.labels.push_back(st.ranking.id_g[j] + ": estimate " + F("%+.1f", r) + " pp, EB " + F("%+.1f", m) +
                           " pp, P(top) " + F("%.2f", at(e.normal_prob_top_g, j)));
       sp.point.push_back(m);
-      sp.inner_lo.push_back(r - 1.96 * s);
-      sp.inner_hi.push_back(r + 1.96 * s);
+      sp.inner_lo.push_back(r - z * s);
+      sp.inner_hi.push_back(r + z * s);
       sp.highlight.push_back(at(e.normal_prob_top_g, j) >= 0.5 ? 1 : 0);
-      lo = std::min({lo, r - 1.96 * s, m});
-      hi = std::max({hi, r + 1.96 * s, m});
+      lo = std::min({lo, r - z * s, m});
+      hi = std::max({hi, r + z * s, m});
     }
     sp.y_min = std::floor(lo / 5) * 5;
     sp.y_max = std::ceil(hi / 5) * 5;
     sp.reference = 0;
     sp.point_label = "EB posterior mean";
     sp.highlight_label = "P(top) >= 0.5";
-    sp.inner_label = "estimate +- 1.96 s.e.";
+    sp.inner_label = "estimate +- " + F("%.2f", z) + " s.e.";
     sp.x_label = "caseworkers, ordered by their estimated effect";
     sp.y_label = "effect (pp)";
     sp.aria_label = "Estimated and shrunk caseworker effects";

@@ -452,9 +452,8 @@ std::string LineChartSvg(const LineChartSpec& s) {
   if (!std::isfinite(xlo)) xlo = 0, xhi = 1, ylo = 0, yhi = 1;
   if (xhi <= xlo) xlo -= 0.5, xhi += 0.5;
   if (yhi <= ylo) ylo -= 0.5, yhi += 0.5;
-  double step = 1;
   std::vector<double> ticks = NiceTicks(ylo, yhi, 5);
-  step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
+  const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
   while (ticks.front() > ylo + 1e-12) ticks.insert(ticks.begin(), ticks.front() - step);
   while (ticks.back() < yhi - 1e-12) ticks.push_back(ticks.back() + step);
   const double y0 = ticks.front(), y1 = ticks.back() > y0 ? ticks.back() : y0 + 1;
@@ -479,9 +478,14 @@ std::string LineChartSvg(const LineChartSpec& s) {
   for (const auto& l : s.series) {
     o += "<g class=\"series\"><title>" + HtmlEscape(l.label) + "</title>";
     std::string path;
+    bool gap = true;  // a NaN point breaks the line
     for (size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
-      if (!std::isfinite(l.x[i]) || !std::isfinite(l.y[i])) continue;
-      path += (path.empty() ? "M" : " L") + Num(X(l.x[i])) + " " + Num(Y(l.y[i]));
+      if (!std::isfinite(l.x[i]) || !std::isfinite(l.y[i])) {
+        gap = true;
+        continue;
+      }
+      path += (gap ? (path.empty() ? "M" : " M") : " L") + Num(X(l.x[i])) + " " + Num(Y(l.y[i]));
+      gap = false;
       const double e = i < l.err.size() ? l.err[i] : NAN;
       if (std::isfinite(e) && e > 0) {
         o += Line(X(l.x[i]), Y(l.y[i] - e), X(l.x[i]), Y(l.y[i] + e), "stroke=\"" + l.color + "\" stroke-width=\"1\"");

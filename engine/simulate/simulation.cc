@@ -167,7 +167,12 @@ std::vector<double> SimulationOptions::GridPoint(int64_t point) const {
 datagen::GeneratorOptions SimulationOptions::GeneratorFor(int64_t point) const {
   datagen::GeneratorOptions g = generator;
   const std::vector<double> v = GridPoint(point);
-  for (size_t k = 0; k < grid.size(); ++k) ApplyParameter(g, grid[k].parameter, v[k]);
+  // citizens_per_caseworker reads num_citizens: it goes last.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t k = 0; k < grid.size(); ++k) {
+      if ((grid[k].parameter == "citizens_per_caseworker") == (pass == 1)) ApplyParameter(g, grid[k].parameter, v[k]);
+    }
+  }
   return g;
 }
 
@@ -226,7 +231,7 @@ const std::vector<std::string>& MetricNames() {
       "gain_true", "gain_oracle", "gain_true_half",
       "gain_naive", "gain_naive_se", "cover_naive", "naive_length",
       "gain_eb_normal", "gain_eb_npmle",
-      "gain_cross_fit", "gain_cross_fit_se", "cover_cross_fit",
+      "gain_cross_fit", "gain_cross_fit_se", "cover_cross_fit", "cover_cross_fit_full",
       "gain_conditional", "cover_conditional", "cover_hybrid", "hybrid_length",
       "rank_cover_marginal", "top_set_cover", "top_set_size",
       "prob_top_true_top", "prob_top_brier",
@@ -294,9 +299,10 @@ RegisterRow SimulateRegister(const SimulationOptions& options, int64_t r, const 
       var_true_u += (psi[static_cast<size_t>(g)] - mean_true_u) * (psi[static_cast<size_t>(g)] - mean_true_u);
     }
     var_true_u /= G;
-    // The same divisor as the plug-in and KSS targets: F'(I - 11'/n)F / (n - 1).
-    var_true *= n / (n - 1);
-    m["true_sd"] = std::sqrt(var_true * (n - 1) / n);
+    m["true_sd"] = std::sqrt(var_true);
+    // The same divisor as the reported plug-in: the leave-out targets'
+    // F'(I - 11'/n)F / (n - 1) when they were computed, else w'psi^2.
+    if (std::isfinite(cr.variance.kss)) var_true *= n / (n - 1);
     m["corr_pearson"] = Pearson(est, psi);
     {
       const auto re = RanksDescending(est);
@@ -355,7 +361,8 @@ RegisterRow SimulateRegister(const SimulationOptions& options, int64_t r, const 
     m["gain_eb_npmle"] = pol.eb_npmle;
     m["gain_cross_fit"] = pol.cross_fit;
     m["gain_cross_fit_se"] = pol.cross_fit_std_error;
-    m["cover_cross_fit"] = Covers(pol.cross_fit_lower, pol.cross_fit_upper, gain_true);
+    m["cover_cross_fit"] = Covers(pol.cross_fit_lower, pol.cross_fit_upper, m["gain_true_half"]);
+    m["cover_cross_fit_full"] = Covers(pol.cross_fit_lower, pol.cross_fit_upper, gain_true);
     m["gain_conditional"] = pol.conditional_median;
     m["cover_conditional"] = Covers(pol.conditional_lower, pol.conditional_upper, gain_true);
     m["cover_hybrid"] = Covers(pol.hybrid_lower, pol.hybrid_upper, gain_true);
@@ -457,10 +464,16 @@ store::DrawRecord ToDrawRecord(int64_t r, const RegisterRow& row) {
   return rec;
 }
 
-int SimulationSummary::MetricIndex(const std::string& name) const {
+int SimulationSummary::FindMetric(const std::string& name) const {
   for (size_t k = 0; k < metrics.size(); ++k)
     if (metrics[k] == name) return static_cast<int>(k);
-  throw Error("simulation summary: no metric '" + name + "'");
+  return -1;
+}
+
+int SimulationSummary::MetricIndex(const std::string& name) const {
+  const int k = FindMetric(name);
+  if (k < 0) throw Error("simulation summary: no metric '" + name + "'");
+  return k;
 }
 
 SimulationSummary SummariseSimulation(const store::DrawSet& draws) {

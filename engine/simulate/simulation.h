@@ -32,7 +32,8 @@
 //   gain_true_half               true gain of the half-sample selections of the cross-fit
 //   gain_naive, gain_naive_se, cover_naive, naive_length   Table 1's increase and its interval
 //   gain_eb_normal, gain_eb_npmle
-//   gain_cross_fit, gain_cross_fit_se, cover_cross_fit     (coverage of gain_true)
+//   gain_cross_fit, gain_cross_fit_se, cover_cross_fit, cover_cross_fit_full
+//                                coverage of its target gain_true_half, and of gain_true
 //   gain_conditional, cover_conditional, cover_hybrid, hybrid_length   (coverage of gain_true)
 //   rank_cover_marginal          share of caseworkers whose true rank lies in their marginal set
 //   top_set_cover, top_set_size  1 if the "could be top quartile" set holds the whole
@@ -128,6 +129,7 @@ struct SimulationSummary {
   int64_t stored = 0, total = 0;
   std::string status;
   int MetricIndex(const std::string& name) const;  // throws cwfx::Error if unknown
+  int FindMetric(const std::string& name) const;   // -1 if unknown
 };
 SimulationSummary SummariseSimulation(const store::DrawSet& draws);
 

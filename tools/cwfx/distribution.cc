@@ -42,6 +42,14 @@ void StartDistribution(int* argc, char*** argv) {
 #endif
 }
 
+void AbortDistribution(int code) {
+#ifdef CWFX_HAVE_MPI
+  if (g_mpi) MPI_Abort(MPI_COMM_WORLD, code);
+#else
+  (void)code;
+#endif
+}
+
 void StopDistribution() {
 #ifdef CWFX_HAVE_MPI
   if (g_mpi) MPI_Finalize();
@@ -89,12 +97,13 @@ bool GatherShards(const ShardPlan& plan, const std::string& out, bool ok) {
   if (all != 0 && g_rank == 0) {
     std::vector<std::string> files;
     for (int r = 0; r < g_size; ++r) files.push_back(RankFile(out, r, g_size));
-    try {
+    try {  // nothing may escape before the broadcast, or the other ranks wait forever
       store::MergeDrawFiles(out, files, /*overwrite=*/true);
-      for (const auto& f : files) std::filesystem::remove(f);
       merged = 1;
-    } catch (const Error& e) {
-      std::fprintf(stderr, "cwfx: error: merging the ranks' files: %s\n", e.what());
+      std::error_code ec;
+      for (const auto& f : files) std::filesystem::remove(f, ec);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cwfx: error: merging the ranks' files (they are kept): %s\n", e.what());
     }
   } else if (all == 0 && g_rank == 0) {
     std::fprintf(stderr,

@@ -21,6 +21,9 @@ namespace cwfx::cli {
 // MPI and the process was started by mpirun with more than one rank.
 void StartDistribution(int* argc, char*** argv);
 void StopDistribution();
+// An error on one rank: ends every rank of the job (the others may be waiting
+// in a collective), with `code`. No-op without MPI.
+void AbortDistribution(int code);
 int DistributedRank();   // 0 without MPI
 int DistributedSize();   // 1 without MPI
 

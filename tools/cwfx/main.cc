@@ -80,9 +80,11 @@ int RunMain(int argc, char** argv) {
     }
   } catch (const cwfx::Error& e) {
     std::fprintf(stderr, "cwfx: error: %s\n", e.what());
+    cwfx::cli::AbortDistribution(2);
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cwfx: unexpected error: %s\n", e.what());
+    cwfx::cli::AbortDistribution(3);
     return 3;
   }
   return 1;

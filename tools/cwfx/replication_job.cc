@@ -68,6 +68,7 @@ ReplicationJobResult RunReplicationJob(const table::Table& register_table, const
   result.file = plan.distributed && merged ? job.out : plan.file;
   result.shard_only = plan.count > 1 && !(plan.distributed && merged);
   result.interrupted = plan.distributed ? !merged : result.interrupted;
+  if (!result.root) return result;  // rank 0 summarises for the whole job
   replicate::SummaryOptions so;
   so.alpha = job.options.alpha;
   so.rank_draws = job.options.rank_draws;

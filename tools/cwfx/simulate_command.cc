@@ -93,7 +93,8 @@ void PrintSummary(const simulate::SimulationSummary& s) {
     line("true gain of the half-sample selections", "gain_true_half", 100, " pp");
     line("conditional (median-unbiased) gain", "gain_conditional", 100, " pp");
     line("coverage: naive 95% interval", "cover_naive", 1, "");
-    line("coverage: cross-fit 95% interval", "cover_cross_fit", 1, "");
+    line("coverage: cross-fit 95% interval (its target)", "cover_cross_fit", 1, "");
+    line("coverage: cross-fit 95% interval (true gain)", "cover_cross_fit_full", 1, "");
     line("coverage: conditional 95% interval", "cover_conditional", 1, "");
     line("coverage: hybrid 95% interval", "cover_hybrid", 1, "");
     line("true top quartile classified top quartile", "top_hit_raw", 1, "");
@@ -108,10 +109,13 @@ void PrintSummary(const simulate::SimulationSummary& s) {
 int RunSimulateCommand(const SimulateFlags& f, const std::string& command_line) {
   simulate::SimulationOptions o;
   if (f.preset != "simulation") o.generator = datagen::GeneratorOptions::Preset(f.preset);
-  for (const auto& s : f.set) {
-    const auto [name, values] = ParseAssignment(s, "--set");
-    if (values.size() != 1) throw Error(Location{"--set", -1, s}, "expected one value");
-    simulate::ApplyParameter(o.generator, name, values[0]);
+  // citizens_per_caseworker reads num_citizens: it goes last.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& s : f.set) {
+      const auto [name, values] = ParseAssignment(s, "--set");
+      if (values.size() != 1) throw Error(Location{"--set", -1, s}, "expected one value");
+      if ((name == "citizens_per_caseworker") == (pass == 1)) simulate::ApplyParameter(o.generator, name, values[0]);
+    }
   }
   for (const auto& g : f.grid) {
     const auto [name, values] = ParseAssignment(g, "--grid");
