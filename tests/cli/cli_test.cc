@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli/command_run.h"
 #include "store/draw_file.h"
 #include "store/h5_file.h"
 #include "store/table_store.h"
@@ -27,23 +28,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using testing::CommandRun;
+using testing::ExpectSameDraws;
 
-CommandRun Cwfx(const std::string& args) {
-  const std::string cmd = std::string(CWFX_BINARY) + " " + args + " 2>&1";
-  CommandRun run;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return run;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, got);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+CommandRun Cwfx(const std::string& args) { return testing::RunCommand(std::string(CWFX_BINARY) + " " + args); }
 
 class CliTest : public ::testing::Test {
  protected:
@@ -275,20 +263,6 @@ int SignalMidRun(const std::vector<std::string>& args, const std::string& watch,
   kill(pid, sig);
   waitpid(pid, &status, 0);
   return status;
-}
-
-void ExpectSameDraws(const std::string& a, const std::string& b) {
-  const store::DrawSet x = store::ReadDraws(a), y = store::ReadDraws(b);
-  EXPECT_EQ(x.status, "complete");
-  EXPECT_EQ(y.status, "complete");
-  EXPECT_EQ(x.completed, y.completed);
-  ASSERT_EQ(x.datasets.size(), y.datasets.size());
-  for (size_t d = 0; d < x.datasets.size(); ++d) {
-    const auto& u = x.datasets[d].values_rc;
-    const auto& v = y.datasets[d].values_rc;
-    ASSERT_EQ(u.size(), v.size());
-    EXPECT_EQ(std::memcmp(u.data(), v.data(), u.size() * sizeof(double)), 0) << x.datasets[d].name;
-  }
 }
 
 TEST_F(CliTest, ReplicateResumesAfterKillNineWithTheSameDraws) {

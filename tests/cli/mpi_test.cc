@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "cli/command_run.h"
 #include "store/draw_file.h"
 
 namespace cwfx {
@@ -19,40 +20,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string output;
-};
+using testing::CommandRun;
+using testing::ExpectSameDraws;
 
-CommandRun Shell(const std::string& cmd) {
-  CommandRun run;
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) return run;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, got);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+CommandRun Shell(const std::string& cmd) { return testing::RunCommand(cmd); }
 
 // Open MPI refuses root without these; the test machine (CI) runs as root.
 std::string MpiRun(int ranks, const std::string& args) {
   return std::string(CWFX_MPIRUN) + " --allow-run-as-root --oversubscribe --mca btl self,vader -np " +
          std::to_string(ranks) + " " + CWFX_BINARY + " " + args;
-}
-
-void ExpectSameDraws(const std::string& a, const std::string& b) {
-  const store::DrawSet x = store::ReadDraws(a), y = store::ReadDraws(b);
-  ASSERT_EQ(x.datasets.size(), y.datasets.size());
-  EXPECT_EQ(x.completed, y.completed);
-  EXPECT_EQ(y.status, "complete");
-  for (size_t d = 0; d < x.datasets.size(); ++d) {
-    const auto& u = x.datasets[d].values_rc;
-    const auto& v = y.datasets[d].values_rc;
-    ASSERT_EQ(u.size(), v.size()) << x.datasets[d].name;
-    EXPECT_EQ(std::memcmp(u.data(), v.data(), u.size() * sizeof(double)), 0) << x.datasets[d].name;
-  }
 }
 
 class MpiTest : public ::testing::Test {
