@@ -2,9 +2,9 @@
 # The cost of distribution on one machine: the same run as 1 rank x 1 thread,
 # 1 rank x 2 threads (no MPI) and 2 ranks x 1 thread (mpirun, merge included).
 #   bench/distributed/ranks_vs_threads.sh [CWFX_MPI_BINARY] [OUT.json]
-# Needs the MPI build (cmake --preset mpi && cmake --build --preset mpi).
+# Needs cwfx-mpi (configure with -DCWFX_WITH_MPI=ON, as tools/test.sh does).
 set -euo pipefail
-cwfx="${1:-build/mpi/tools/cwfx/cwfx}"
+cwfx="${1:-build/release/tools/cwfx/cwfx-mpi}"
 out="${2:-bench/distributed/results.json}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

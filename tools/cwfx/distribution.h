@@ -1,6 +1,7 @@
 // Splitting a run's rows (replications, registers) across processes:
 // `--shard i/n` for job arrays, or the ranks of an MPI job (mpirun -np N
-// cwfx ...; only in a build with -DCWFX_WITH_MPI=ON). Every row is a pure
+// cwfx-mpi ...; cwfx-mpi is built with -DCWFX_WITH_MPI=ON, this file compiled
+// with CWFX_HAVE_MPI; in cwfx the MPI parts compile away). Every row is a pure
 // function of (seed, r), so however a run is split its merged rows are those
 // of one process (DESIGN.md decisions 4 and 7).
 //
@@ -17,8 +18,8 @@
 
 namespace cwfx::cli {
 
-// Called first and last in main(): MPI_Init / MPI_Finalize when the build has
-// MPI and the process was started by mpirun with more than one rank.
+// Called first and last in main(): MPI_Init / MPI_Finalize in cwfx-mpi when
+// the process was started by mpirun with more than one rank.
 void StartDistribution(int* argc, char*** argv);
 void StopDistribution();
 // An error on one rank: ends every rank of the job (the others may be waiting
