@@ -74,6 +74,18 @@ TEST_F(MpiTest, RanksSplitTheRegistersOfASimulation) {
   ExpectSameDraws(Path("sim_single.h5"), Path("sim_ranks.h5"));
 }
 
+TEST_F(MpiTest, CwfxWithoutMpiRefusesToRunUnderSeveralRanks) {
+  std::string plain = CWFX_BINARY;
+  plain.erase(plain.size() - 4);  // .../cwfx-mpi -> .../cwfx
+  const std::string cmd = std::string(CWFX_MPIRUN) +
+                          " --allow-run-as-root --oversubscribe --mca btl self,vader -np 2 " + plain +
+                          " replicate --replications 4 --quiet --data " + Path("reg.h5") + " --out " +
+                          Path("plain.h5");
+  const CommandRun r = Shell(cmd);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("built without MPI"), std::string::npos) << r.output;
+}
+
 TEST_F(MpiTest, ShardFlagIsRefusedUnderSeveralRanks) {
   const CommandRun r = Shell(MpiRun(2, "replicate --replications 4 --shard 0/2 --quiet --data " + Path("reg.h5") +
                                          " --out " + Path("refused.h5")));

@@ -15,6 +15,7 @@ namespace cwfx::cli {
 namespace {
 
 int g_rank = 0, g_size = 1;
+int g_launched_ranks = 0;  // ranks of an MPI launch this build cannot join (cwfx without MPI)
 #ifdef CWFX_HAVE_MPI
 bool g_mpi = false;
 #endif
@@ -39,6 +40,9 @@ void StartDistribution(int* argc, char*** argv) {
 #else
   (void)argc;
   (void)argv;
+  const char* launched = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (launched == nullptr) launched = std::getenv("PMI_SIZE");
+  if (launched != nullptr) g_launched_ranks = std::atoi(launched);
 #endif
 }
 
@@ -61,6 +65,12 @@ int DistributedRank() { return g_rank; }
 int DistributedSize() { return g_size; }
 
 ShardPlan PlanShards(const std::string& shard_flag, const std::string& out) {
+  if (g_launched_ranks > 1) {
+    // Every rank would run the whole job into the same file.
+    throw Error("started by mpirun with " + std::to_string(g_launched_ranks) +
+                " ranks, but this cwfx is built without MPI: run cwfx-mpi under mpirun (configure with "
+                "-DCWFX_WITH_MPI=ON), or split the run with --shard i/n and cwfx merge");
+  }
   ShardPlan p;
   p.file = out;
   if (!shard_flag.empty()) {
