@@ -177,7 +177,7 @@ struct Absorber::Plan {
   }
 
   ColumnConvergence SolveSchurCg(const double* sx, double inv_scale, double tolerance, int max_iterations,
-                                 Workspace& ws, const parallel::Context& ctx) const;
+                                 Workspace& ws, const parallel::Context& ctx, const SchurPreconditioner* pre) const;
 
   // Conjugate gradient for B columns at once (the same Schur system, the same
   // criterion as SolveSchurCg), so every pass over the cells serves B columns:
@@ -185,9 +185,13 @@ struct Absorber::Plan {
   // that converges (or stalls) is frozen (step 0) while the others go on.
   // On entry ws[j]->sx_l holds column j's level sums; on exit ws[j]->a_l holds
   // its state and the eliminated factor Q-1.
+  // With `pre`, z = pre^-1 r replaces the Jacobi step. With b_sb (S x B,
+  // interleaved) the system's right-hand side is b_sb instead of the one
+  // from the level sums, and factor Q-1 is not filled in.
   template <int B>
   void BlockCg(Workspace* const* ws, const double* inv_scale, double tolerance, int max_iterations,
-               ColumnConvergence* out, const parallel::Context& ctx) const;
+               ColumnConvergence* out, const parallel::Context& ctx, const SchurPreconditioner* pre,
+               const double* b_sb = nullptr) const;
 
   // Two factors, B columns: qv = S p in ONE pass over factor 1's cells,
   // without materialising u = W_1^-1 A_10 p: for each factor-1 level h,
@@ -285,7 +289,8 @@ struct Absorber::Plan {
 
 template <int B>
 void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, double tolerance, int max_iterations,
-                             ColumnConvergence* out, const parallel::Context& ctx) const {
+                             ColumnConvergence* out, const parallel::Context& ctx, const SchurPreconditioner* pre,
+                             const double* b_sb) const {
   const int Q = num_factors;
   const int64_t S = num_state;
   const int64_t L = num_levels_total;
@@ -318,14 +323,19 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
   };
 
   // b into r.
-  std::fill(t.begin(), t.begin() + S * B, 0.0);
-  for (int64_t l = last_off; l < L; ++l)
-    for (int j = 0; j < B; ++j) t[static_cast<size_t>(l * B + j)] = -sx[j][l] * inv[l];
-  for (int q = 0; q + 1 < Q; ++q)
-    RowPassBlock<B>(q, t.data(), ctx, [&](int64_t l, const double* s) {
-      for (int j = 0; j < B; ++j) r[static_cast<size_t>(l * B + j)] = sx[j][l] + s[j];
-    });
+  if (b_sb != nullptr) {
+    std::copy(b_sb, b_sb + S * B, r.begin());
+  } else {
+    std::fill(t.begin(), t.begin() + S * B, 0.0);
+    for (int64_t l = last_off; l < L; ++l)
+      for (int j = 0; j < B; ++j) t[static_cast<size_t>(l * B + j)] = -sx[j][l] * inv[l];
+    for (int q = 0; q + 1 < Q; ++q)
+      RowPassBlock<B>(q, t.data(), ctx, [&](int64_t l, const double* s) {
+        for (int j = 0; j < B; ++j) r[static_cast<size_t>(l * B + j)] = sx[j][l] + s[j];
+      });
+  }
   for (int j = 0; j < B; ++j) std::fill(a[j], a[j] + L, 0.0);
+  if (pre != nullptr) pre->Apply(r.data(), z.data(), B);
 
   double rz[B], crit[B], alpha[B], beta[B], best[B], tmp[B], step[B];
   int best_it[B];
@@ -335,7 +345,7 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
     for (int64_t l = lo; l < hi; ++l)
       for (int j = 0; j < B; ++j) {
         const size_t k = static_cast<size_t>(l * B + j);
-        z[k] = minv[l] * r[k];
+        if (pre == nullptr) z[k] = minv[l] * r[k];
         t[k] = z[k];
         prz[j] += r[k] * z[k];
         pzmax[j] = std::max(pzmax[j], std::abs(z[k]));
@@ -401,15 +411,30 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
           const double dv = alpha[j] * t[k];
           a[j][l] += dv;
           r[k] -= alpha[j] * qv[k];
-          z[k] = minv[l] * r[k];
-          prz[j] += r[k] * z[k];
+          if (pre == nullptr) {
+            z[k] = minv[l] * r[k];
+            prz[j] += r[k] * z[k];
+            pzmax[j] = std::max(pzmax[j], std::abs(z[k]));
+          }
           pstep[j] = std::max(pstep[j], std::abs(dv));
-          pzmax[j] = std::max(pzmax[j], std::abs(z[k]));
         }
       for (int j = 0; j < B; ++j) o[j] = prz[j], o[B + j] = pstep[j], o[2 * B + j] = pzmax[j];
     }, 3 * B);
-    fold(nb, 0, false, tmp);
     fold(nb, 1, true, step);
+    if (pre != nullptr) {
+      pre->Apply(r.data(), z.data(), B);
+      nb = ReduceBlocks(ctx, S, kStateBlock, parts.data(), [&](int64_t lo, int64_t hi, double* o) {
+        double prz[B] = {}, pzmax[B] = {};
+        for (int64_t l = lo; l < hi; ++l)
+          for (int j = 0; j < B; ++j) {
+            const size_t k = static_cast<size_t>(l * B + j);
+            prz[j] += r[k] * z[k];
+            pzmax[j] = std::max(pzmax[j], std::abs(z[k]));
+          }
+        for (int j = 0; j < B; ++j) o[j] = prz[j], o[B + j] = 0.0, o[2 * B + j] = pzmax[j];
+      }, 3 * B);
+    }
+    fold(nb, 0, false, tmp);
     double zmax[B];
     fold(nb, 2, true, zmax);
     for (int j = 0; j < B; ++j) {
@@ -441,7 +466,8 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
   for (int j = 0; j < B; ++j) {
     if (active[j]) freeze(j);
   }
-  for (int j = 0; j < B; ++j) UpdateFactor(Q - 1, sx[j], a[j], ctx);
+  if (b_sb == nullptr)
+    for (int j = 0; j < B; ++j) UpdateFactor(Q - 1, sx[j], a[j], ctx);
 }
 
 bool AbsorbSummary::AllConverged() const {
@@ -482,8 +508,25 @@ Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, A
 
 Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, AbsorbOptions options,
                    const parallel::Context& ctx)
-    : factors_(std::move(factors)), weights_n_(std::move(weights_n)), options_(options) {
-  if (factors_.empty()) throw Error("Absorber: at least one factor is required");
+    : weights_n_(std::move(weights_n)), options_(options) {
+  if (factors.empty()) throw Error("Absorber: at least one factor is required");
+  {
+    // Eliminate the factor with the most levels (the last of them on ties):
+    // the state, and with it every vector of the iterations and a direct
+    // factor of the Schur complement, lives on the smaller side.
+    const int given = static_cast<int>(factors.size());
+    int largest = given - 1;
+    for (int q = given - 1; q >= 0; --q)
+      if (factors[static_cast<size_t>(q)].num_levels > factors[static_cast<size_t>(largest)].num_levels) largest = q;
+    given_offset_q_.assign(static_cast<size_t>(given) + 1, 0);
+    for (int q = 0; q < given; ++q)
+      given_offset_q_[static_cast<size_t>(q) + 1] =
+          given_offset_q_[static_cast<size_t>(q)] + std::max<int64_t>(0, factors[static_cast<size_t>(q)].num_levels);
+    for (int q = 0; q < given; ++q)
+      if (q != largest) given_q_.push_back(q);
+    given_q_.push_back(largest);
+    for (int q : given_q_) factors_.push_back(std::move(factors[static_cast<size_t>(q)]));
+  }
   if (!(options_.tolerance > 0.0)) throw Error("Absorber: tolerance must be positive");
   if (options_.max_iterations < 1) throw Error("Absorber: max_iterations must be at least 1");
   if (options_.column_block != 1 && options_.column_block != 2 && options_.column_block != 4 &&
@@ -546,7 +589,6 @@ Absorber::Absorber(std::vector<Factor> factors, std::vector<double> weights_n, A
       plan->inv_weight_l[static_cast<size_t>(off + g)] = inv_g[static_cast<size_t>(g)];
       plan->weight_l[static_cast<size_t>(off + g)] = lw_g[static_cast<size_t>(g)];
     }
-    inv_level_weight_q_.push_back(std::move(inv_g));
     for (int64_t g = 0; g < L; ++g) fc.row_obs_g[static_cast<size_t>(g) + 1] += fc.row_obs_g[static_cast<size_t>(g)];
     fc.perm_n.resize(n);
     {
@@ -745,7 +787,8 @@ ColumnConvergence Absorber::SolveColumn(const double* x_n, double* residual_n, d
       accelerate = true;
     } else if (options_.acceleration == Acceleration::kConjugateGradient) {
       std::fill(a, a + plan.num_levels_total, 0.0);
-      cc = plan.SolveSchurCg(sx, inv_scale, std::max(tolerance, kCgFloor), max_iterations, *ws, ctx);
+      cc = plan.SolveSchurCg(sx, inv_scale, std::max(tolerance, kCgFloor), max_iterations, *ws, ctx,
+                             preconditioner_.get());
       it = cc.iterations;
       if (cc.converged && cc.criterion < tolerance) {
         max_iterations = it;  // done: skip the sweeps
@@ -868,8 +911,8 @@ void Absorber::RunSweeps(int count, const parallel::Context& ctx) const {
 // the change made and the change a Jacobi step would still make.
 // On exit a_l holds v and the exactly eliminated factor Q-1.
 ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scale, double tolerance,
-                                               int max_iterations, Workspace& ws,
-                                               const parallel::Context& ctx) const {
+                                               int max_iterations, Workspace& ws, const parallel::Context& ctx,
+                                               const SchurPreconditioner* pre) const {
   const Plan& plan = *this;
   const int Q = plan.num_factors;
   const int64_t S = plan.num_state;
@@ -907,10 +950,11 @@ ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scal
   };
 
   ColumnConvergence cc;
+  if (pre != nullptr) pre->Apply(r, z, 1);
   int64_t nb = ReduceBlocks(ctx, S, kStateBlock, parts, [&](int64_t lo, int64_t hi, double* out) {
     double rz = 0, zmax = 0;
     for (int64_t l = lo; l < hi; ++l) {
-      z[l] = minv[l] * r[l];
+      if (pre == nullptr) z[l] = minv[l] * r[l];
       t[l] = z[l];
       rz += r[l] * z[l];
       zmax = std::max(zmax, std::abs(z[l]));
@@ -940,15 +984,29 @@ ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scal
         const double dv = alpha * t[l];
         a[l] += dv;
         r[l] -= alpha * qv[l];
-        z[l] = minv[l] * r[l];
-        rz_new += r[l] * z[l];
+        if (pre == nullptr) {
+          z[l] = minv[l] * r[l];
+          rz_new += r[l] * z[l];
+          zmax = std::max(zmax, std::abs(z[l]));
+        }
         step = std::max(step, std::abs(dv));
-        zmax = std::max(zmax, std::abs(z[l]));
       }
       out[0] = rz_new, out[1] = step, out[2] = zmax;
     });
+    const double step = fold(nb, 1, true);
+    if (pre != nullptr) {
+      pre->Apply(r, z, 1);
+      nb = ReduceBlocks(ctx, S, kStateBlock, parts, [&](int64_t lo, int64_t hi, double* out) {
+        double rz_new = 0, zmax = 0;
+        for (int64_t l = lo; l < hi; ++l) {
+          rz_new += r[l] * z[l];
+          zmax = std::max(zmax, std::abs(z[l]));
+        }
+        out[0] = rz_new, out[1] = 0.0, out[2] = zmax;
+      });
+    }
     const double rz_new = fold(nb, 0, false);
-    cc.criterion = std::max(fold(nb, 1, true), fold(nb, 2, true)) * inv_scale;
+    cc.criterion = std::max(step, fold(nb, 2, true)) * inv_scale;
     if (cc.criterion < tolerance) {
       cc.converged = true;
       break;
@@ -970,20 +1028,33 @@ ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scal
   return cc;
 }
 
-AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const parallel::Context& ctx) const {
+AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const parallel::Context& ctx,
+                              Eigen::MatrixXd* effects_lk) const {
   CWFX_CHECK(columns_nk.rows() == num_obs(), "Absorb: row count differs from the factors' length");
   AbsorbSummary summary;
   const int64_t k = columns_nk.cols();
   summary.columns.resize(static_cast<size_t>(k));
   const Plan& plan = *plan_;
+  if (effects_lk != nullptr) effects_lk->setZero(plan.num_levels_total, k);
+  // Column j's coefficients (internal layout) into effects_lk in the order the factors were given.
+  auto store_effects = [&](int64_t j, const double* a_l) {
+    if (effects_lk == nullptr) return;
+    double* out = effects_lk->col(j).data();
+    for (size_t q = 0; q < given_q_.size(); ++q) {
+      const int64_t from = plan.level_offset_q[q], to = given_offset_q_[static_cast<size_t>(given_q_[q])];
+      std::copy(a_l + from, a_l + plan.level_offset_q[q + 1], out + to);
+    }
+  };
   const bool blocked = options_.acceleration == Acceleration::kConjugateGradient && plan.num_factors >= 2 &&
                        k >= 2 && options_.column_block >= 2;
   if (!blocked) {
     parallel::ParallelFor(ctx, 0, k, 1, [&](int64_t j0, int64_t j1) {
+      std::vector<double> a_l(effects_lk != nullptr ? static_cast<size_t>(plan.num_levels_total) : 0);
       for (int64_t j = j0; j < j1; ++j) {
         double* col = columns_nk.col(j).data();
-        summary.columns[static_cast<size_t>(j)] =
-            SolveColumn(col, col, options_.tolerance, options_.max_iterations, nullptr, ctx);
+        summary.columns[static_cast<size_t>(j)] = SolveColumn(col, col, options_.tolerance, options_.max_iterations,
+                                                              a_l.empty() ? nullptr : a_l.data(), ctx);
+        if (!a_l.empty()) store_effects(j, a_l.data());
       }
     });
     return summary;
@@ -1014,11 +1085,14 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
       std::vector<ColumnConvergence> cg(static_cast<size_t>(width));
       const double cg_tol = std::max(options_.tolerance, kCgFloor);
       if (width == 2) {
-        plan.BlockCg<2>(wsp.data(), inv_scale.data(), cg_tol, options_.max_iterations, cg.data(), ctx);
+        plan.BlockCg<2>(wsp.data(), inv_scale.data(), cg_tol, options_.max_iterations, cg.data(), ctx,
+                             preconditioner_.get());
       } else if (width == 4) {
-        plan.BlockCg<4>(wsp.data(), inv_scale.data(), cg_tol, options_.max_iterations, cg.data(), ctx);
+        plan.BlockCg<4>(wsp.data(), inv_scale.data(), cg_tol, options_.max_iterations, cg.data(), ctx,
+                             preconditioner_.get());
       } else {
-        plan.BlockCg<8>(wsp.data(), inv_scale.data(), cg_tol, options_.max_iterations, cg.data(), ctx);
+        plan.BlockCg<8>(wsp.data(), inv_scale.data(), cg_tol, options_.max_iterations, cg.data(), ctx,
+                             preconditioner_.get());
       }
       for (int j = 0; j < count; ++j) {
         ColumnConvergence& c = cg[static_cast<size_t>(j)];
@@ -1027,6 +1101,7 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
         summary.columns[static_cast<size_t>(j0 + j)] = SolveColumn(
             col, col, options_.tolerance, options_.max_iterations, nullptr, ctx, wsp[static_cast<size_t>(j)], &c,
             inv_scale[static_cast<size_t>(j)]);
+        store_effects(j0 + j, wsp[static_cast<size_t>(j)]->a_l.data());
       }
       for (auto& w : ws) plan.Release(std::move(w));
     }
@@ -1043,11 +1118,154 @@ Absorber::Recovered Absorber::RecoverEffects(std::span<const double> fe_n, const
   std::vector<double> alpha_l(static_cast<size_t>(plan_->num_levels_total));
   Recovered out;
   out.convergence = SolveColumn(fe_n.data(), nullptr, tol, max_it, alpha_l.data(), ctx);
+  out.effects_q.resize(factors_.size());
   for (size_t q = 0; q < factors_.size(); ++q) {
     const int64_t off = plan_->level_offset_q[q];
-    out.effects_q.push_back(Eigen::Map<const Eigen::VectorXd>(alpha_l.data() + off, factors_[q].num_levels));
+    out.effects_q[static_cast<size_t>(given_q_[q])] =
+        Eigen::Map<const Eigen::VectorXd>(alpha_l.data() + off, factors_[q].num_levels);
   }
   return out;
+}
+
+int Absorber::state_factor() const { return factors_.size() == 2 ? given_q_[0] : -1; }
+int64_t Absorber::num_state() const { return plan_->num_state; }
+int64_t Absorber::level_offset(int q) const { return given_offset_q_.at(static_cast<size_t>(q)); }
+int64_t Absorber::num_cells() const {
+  int64_t cells = 0;
+  if (plan_->num_factors >= 2)
+    for (const auto& fc : plan_->cells_q) cells += fc.row_cell_g.back();
+  return cells;
+}
+
+SchurComplement Absorber::BuildSchurComplement(const parallel::Context& ctx) const {
+  const Plan& plan = *plan_;
+  if (plan.num_factors != 2) throw Error("BuildSchurComplement: needs exactly two factors");
+  const int64_t S = plan.num_state;
+  const int64_t off1 = plan.level_offset_q[1];
+  const Plan::FactorCells& state_cells = plan.cells_q[0];
+  const Plan::FactorCells& elim_cells = plan.cells_q[1];
+  const double* inv = plan.inv_weight_l.data();
+  // Column g of the lower triangle: W_g on the diagonal minus, for every
+  // eliminated level h that g shares, w_gh w_g'h / W_h at each g' >= g.
+  // Fixed chunks of columns, each with its own accumulator: the entries and
+  // their summation order do not depend on the threads.
+  constexpr int64_t kColumnsPerChunk = 512;
+  const int64_t nchunks = (S + kColumnsPerChunk - 1) / kColumnsPerChunk;
+  struct Chunk {
+    std::vector<int64_t> count_g;
+    std::vector<int64_t> row;
+    std::vector<double> value;
+  };
+  std::vector<Chunk> chunks(static_cast<size_t>(nchunks));
+  parallel::ParallelFor(ctx, 0, nchunks, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<double> acc(static_cast<size_t>(S), 0.0);
+    std::vector<uint8_t> seen(static_cast<size_t>(S), 0);
+    std::vector<int64_t> touched;
+    for (int64_t c = c0; c < c1; ++c) {
+      Chunk& out = chunks[static_cast<size_t>(c)];
+      const int64_t g0 = c * kColumnsPerChunk, g1 = std::min(S, g0 + kColumnsPerChunk);
+      for (int64_t g = g0; g < g1; ++g) {
+        touched.clear();
+        touched.push_back(g);
+        seen[static_cast<size_t>(g)] = 1;
+        acc[static_cast<size_t>(g)] = plan.weight_l[static_cast<size_t>(g)];
+        for (int64_t e = state_cells.row_cell_g[static_cast<size_t>(g)]; e < state_cells.row_cell_g[static_cast<size_t>(g) + 1]; ++e) {
+          const int64_t h = state_cells.other_c[static_cast<size_t>(e)] - off1;
+          const double f = state_cells.weight_c[static_cast<size_t>(e)] * inv[off1 + h];
+          for (int64_t e2 = elim_cells.row_cell_g[static_cast<size_t>(h)]; e2 < elim_cells.row_cell_g[static_cast<size_t>(h) + 1]; ++e2) {
+            const int64_t g2 = elim_cells.other_c[static_cast<size_t>(e2)];
+            if (g2 < g) continue;
+            if (!seen[static_cast<size_t>(g2)]) {
+              seen[static_cast<size_t>(g2)] = 1;
+              acc[static_cast<size_t>(g2)] = 0.0;
+              touched.push_back(g2);
+            }
+            acc[static_cast<size_t>(g2)] -= f * elim_cells.weight_c[static_cast<size_t>(e2)];
+          }
+        }
+        std::sort(touched.begin(), touched.end());
+        out.count_g.push_back(static_cast<int64_t>(touched.size()));
+        for (int64_t g2 : touched) {
+          out.row.push_back(g2);
+          out.value.push_back(acc[static_cast<size_t>(g2)]);
+          seen[static_cast<size_t>(g2)] = 0;
+        }
+      }
+    }
+  });
+  int64_t nnz = 0;
+  for (const Chunk& c : chunks) nnz += static_cast<int64_t>(c.row.size());
+  SchurComplement sc;
+  sc.state_factor = state_factor();
+  sc.lower.resize(S, S);
+  sc.lower.resizeNonZeros(nnz);
+  int64_t* outer = sc.lower.outerIndexPtr();
+  int64_t* inner = sc.lower.innerIndexPtr();
+  double* values = sc.lower.valuePtr();
+  int64_t pos = 0, col = 0;
+  outer[0] = 0;
+  for (Chunk& c : chunks) {
+    std::copy(c.row.begin(), c.row.end(), inner + pos);
+    std::copy(c.value.begin(), c.value.end(), values + pos);
+    for (int64_t cnt : c.count_g) {
+      pos += cnt;
+      outer[++col] = pos;
+    }
+    c = Chunk{};
+  }
+  return sc;
+}
+
+Eigen::MatrixXd Absorber::SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
+                                     ColumnConvergence* worst) const {
+  const Plan& plan = *plan_;
+  if (plan.num_factors != 2) throw Error("SolveSchur: needs exactly two factors");
+  const int64_t S = plan.num_state;
+  CWFX_CHECK(b_sr.rows() == S, "SolveSchur: right-hand side has the wrong number of rows");
+  const int64_t r = b_sr.cols();
+  Eigen::MatrixXd v(S, r);
+  if (worst != nullptr) *worst = ColumnConvergence{0, 0.0, true};
+  const double tol = std::max(options_.tolerance, kCgFloor);
+  const double* minv = plan.schur_inv_diag_s.data();
+  for (int64_t j0 = 0; j0 < r; j0 += 8) {
+    const int64_t count = std::min<int64_t>(8, r - j0);
+    const int width = count <= 2 ? 2 : count <= 4 ? 4 : 8;
+    std::vector<std::unique_ptr<Workspace>> ws(static_cast<size_t>(width));
+    std::vector<Workspace*> wsp(static_cast<size_t>(width));
+    std::vector<double> inv_scale(static_cast<size_t>(width), 1.0);
+    std::vector<double> b(static_cast<size_t>(S * width), 0.0);
+    for (int j = 0; j < width; ++j) {
+      ws[static_cast<size_t>(j)] = plan.Acquire();
+      wsp[static_cast<size_t>(j)] = ws[static_cast<size_t>(j)].get();
+      if (j >= count) continue;
+      // Scale: the largest Jacobi step from 0 (the criterion is relative to it).
+      double mx = 0.0;
+      for (int64_t l = 0; l < S; ++l) {
+        b[static_cast<size_t>(l * width + j)] = b_sr(l, j0 + j);
+        mx = std::max(mx, std::abs(minv[l] * b_sr(l, j0 + j)));
+      }
+      inv_scale[static_cast<size_t>(j)] = mx > 0.0 ? 1.0 / mx : 1.0;
+    }
+    std::vector<ColumnConvergence> cg(static_cast<size_t>(width));
+    if (width == 2) {
+      plan.BlockCg<2>(wsp.data(), inv_scale.data(), tol, options_.max_iterations, cg.data(), ctx, preconditioner_.get(), b.data());
+    } else if (width == 4) {
+      plan.BlockCg<4>(wsp.data(), inv_scale.data(), tol, options_.max_iterations, cg.data(), ctx, preconditioner_.get(), b.data());
+    } else {
+      plan.BlockCg<8>(wsp.data(), inv_scale.data(), tol, options_.max_iterations, cg.data(), ctx, preconditioner_.get(), b.data());
+    }
+    for (int j = 0; j < count; ++j) {
+      v.col(j0 + j) = Eigen::Map<const Eigen::VectorXd>(wsp[static_cast<size_t>(j)]->a_l.data(), S);
+      const ColumnConvergence& c = cg[static_cast<size_t>(j)];
+      if (worst != nullptr) {
+        worst->iterations = std::max(worst->iterations, c.iterations);
+        worst->criterion = std::max(worst->criterion, c.criterion);
+        worst->converged = worst->converged && c.converged;
+      }
+    }
+    for (auto& w : ws) plan.Release(std::move(w));
+  }
+  return v;
 }
 
 }  // namespace cwfx::absorb

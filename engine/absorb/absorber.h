@@ -38,6 +38,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <Eigen/SparseCore>
 
 #include <memory>
 #include <span>
@@ -62,6 +63,26 @@ enum class Acceleration {
   // iterations without improvement); Irons-Tuck sweeps finish any remaining
   // way to `tolerance` from there (they do not amplify rounding).
   kConjugateGradient,
+};
+
+// A preconditioner of the state's Schur complement system (see
+// kConjugateGradient): z = M^-1 r for `width` right-hand sides stored
+// interleaved, element (l, j) at [l * width + j], l over the state levels.
+// Implementations must be deterministic and safe to call concurrently. The
+// solve module's CHOLMOD factor of the Schur complement is one (exact: one
+// iteration); without one, conjugate gradient uses diag(S) (Jacobi).
+class SchurPreconditioner {
+ public:
+  virtual ~SchurPreconditioner() = default;
+  virtual void Apply(const double* r_sw, double* z_sw, int width) const = 0;
+};
+
+// The Schur complement of the state system of a two-factor absorber, S =
+// A_00 - A_01 W_1^-1 A_10 (a weighted graph Laplacian on the state factor's
+// levels, singular once per connected component), as its lower triangle.
+struct SchurComplement {
+  int state_factor = -1;  // the factor (as given to the Absorber) whose levels S is on
+  Eigen::SparseMatrix<double, Eigen::ColMajor, int64_t> lower;
 };
 
 struct AbsorbOptions {
@@ -107,15 +128,47 @@ class Absorber {
            const parallel::Context& ctx);
 
   int64_t num_obs() const;
-  const std::vector<Factor>& factors() const { return factors_; }
+  int num_factors() const { return static_cast<int>(factors_.size()); }
   const std::vector<double>& weights() const { return weights_n_; }
   const AbsorbOptions& options() const { return options_; }
+
+  // The factor with the most levels is eliminated exactly (whatever the order
+  // the factors were given in); the others form the state that the
+  // iterations (and a direct factor) work on. With two factors the state is
+  // the factor with fewer levels: state_factor() (-1 unless two factors).
+  int state_factor() const;
+  int64_t num_state() const;
+  // Offset of factor q's levels in the effects matrix of Absorb (factors in
+  // the order given; level_offset(num_factors()) = all levels).
+  int64_t level_offset(int q) const;
+  // Collapsed cells summed over factors (the work of one pass).
+  int64_t num_cells() const;
+
+  // Two factors only: the Schur complement S explicitly (row-wise products
+  // over the eliminated factor's cells; deterministic, parallel on ctx).
+  SchurComplement BuildSchurComplement(const parallel::Context& ctx) const;
+  // Conjugate gradient uses this preconditioner from now on (null: Jacobi).
+  // Set it before sharing the Absorber between threads.
+  void set_preconditioner(std::shared_ptr<const SchurPreconditioner> p) { preconditioner_ = std::move(p); }
+  bool has_preconditioner() const { return preconditioner_ != nullptr; }
+
+  // Solves S v = b for the columns of b_sr (num_state() x r) by preconditioned
+  // conjugate gradient from 0 (so v is the minimum-norm solution on each
+  // connected component when b is consistent), to max(tolerance, 1e-10).
+  // Two factors only. `worst` (optional) gets the worst column's convergence.
+  Eigen::MatrixXd SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
+                             ColumnConvergence* worst = nullptr) const;
 
   // Replaces every column (n x k, column-major) by its (weighted) residual
   // from the projection onto the span of all factors' dummies. Columns run in
   // parallel, and each column's passes run in parallel over levels and
   // observation blocks; results are bit-identical for any ctx.threads().
-  AbsorbSummary Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const parallel::Context& ctx) const;
+  // effects_lk (optional) receives each column's fixed-effect coefficients
+  // (level_offset(num_factors()) x k, factors in the order given): the
+  // converged state and the exactly eliminated factor, not normalised. By
+  // linearity the effects of y - X b are column 0 minus X's columns times b.
+  AbsorbSummary Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const parallel::Context& ctx,
+                       Eigen::MatrixXd* effects_lk = nullptr) const;
 
   // Given fe_n = the fixed-effect part of a column (outcome - X*beta - residual),
   // finds per-factor effects alpha_q with sum_q alpha_q[code_q(i)] = fe_n(i)
@@ -145,11 +198,12 @@ class Absorber {
   void RunSweeps(int count, const parallel::Context& ctx) const;
 
  private:
-  std::vector<Factor> factors_;
+  std::vector<Factor> factors_;  // internal order: the factor with the most levels last
+  std::vector<int> given_q_;     // given_q_[internal q] = the factor's index as given
+  std::vector<int64_t> given_offset_q_;  // level offsets in the order given
   std::vector<double> weights_n_;
   AbsorbOptions options_;
-  // Precomputed per factor: 1 / (sum of weights in each level).
-  std::vector<std::vector<double>> inv_level_weight_q_;
+  std::shared_ptr<const SchurPreconditioner> preconditioner_;
   // Collapsed cell structure and observation orderings (absorber.cc).
   struct Plan;
   struct Workspace;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/random_stream.h"
 #include "solve/fixed_effect_solver.h"
 
 namespace cwfx::fit {
@@ -48,26 +49,28 @@ double WeightedCentredSS(const Eigen::Ref<const Eigen::VectorXd>& x, const std::
   return (wv.array() * (x.array() - mean).square()).sum();
 }
 
-CoreFit AbsorbAndSolve(const std::vector<absorb::Factor>& factors, const std::vector<double>& w,
-                       const Eigen::VectorXd& y, const Eigen::MatrixXd& x, const FitOptions& opt,
-                       const parallel::Context& ctx, const solve::FixedEffectSolver* solver,
-                       const absorb::Absorber* absorber = nullptr) {
+solve::BackendRequest Request(AbsorbMethod m) {
+  switch (m) {
+    case AbsorbMethod::kDirect: return solve::BackendRequest::kDirect;
+    case AbsorbMethod::kIterative: return solve::BackendRequest::kIterative;
+    case AbsorbMethod::kAuto: break;
+  }
+  return solve::BackendRequest::kAuto;
+}
+
+// [y X] absorbed by `absorber` (its backend already prepared); effects_lk
+// (optional) receives every column's effect coefficients.
+CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<double>& w, const Eigen::VectorXd& y,
+                       const Eigen::MatrixXd& x, const FitOptions& opt, const parallel::Context& ctx,
+                       Eigen::MatrixXd* effects_lk = nullptr) {
   const int64_t n = y.size();
   const int k = static_cast<int>(x.cols());
   CoreFit cf;
   Eigen::MatrixXd z(n, k + 1);
   z.col(0) = y;
   z.rightCols(k) = x;
-  if (opt.absorb_method == AbsorbMethod::kDirect && solver != nullptr && solver->ok()) {
-    solver->Absorb(z);
-    cf.direct = true;
-    cf.summary.columns.assign(static_cast<size_t>(k + 1), absorb::ColumnConvergence{0, 0.0, true});
-  } else if (absorber != nullptr) {
-    cf.summary = absorber->Absorb(z, ctx);
-  } else {
-    const absorb::Absorber local(factors, w, opt.absorb);
-    cf.summary = local.Absorb(z, ctx);
-  }
+  cf.direct = absorber.has_preconditioner();
+  cf.summary = absorber.Absorb(z, ctx, effects_lk);
   cf.yt = z.col(0);
   const Eigen::Map<const Eigen::VectorXd> wv(w.data(), static_cast<Eigen::Index>(w.size()));
   Eigen::MatrixXd xt_all = z.rightCols(k);
@@ -135,6 +138,157 @@ std::string Fmt(double v, int prec = 4) {
   return os.str();
 }
 
+// ------------------------------------ standard errors of the first factor
+struct FeStdErrorInputs {
+  const Design& design;
+  const absorb::Components& comps;
+  const FitOptions& options;
+  FitResult& r;
+  const Eigen::MatrixXd& h;  // (X~'WX~)^-1
+  int kk;
+  Eigen::MatrixXd gm;        // first factor's effects of each kept covariate (levels x kk)
+};
+
+// B'R' for `count` Rademacher projections (entries +-1/sqrt(p)) with
+// B = (I - P_1) W^1/2 D_0, so that S = B'B: b_g = sum_{i in g} sqrt(w_i)
+// (r_i - sqrt(w_i) Q_h(i) / W_h(i)), Q_h = sum_{i in h} sqrt(w_i) r_i.
+// Projection k reads its own Philox stream: the same for any threads.
+Eigen::MatrixXd ProjectedRightHandSides(const Design& design, int64_t first, int64_t count, int64_t p, uint64_t seed,
+                                        const parallel::Context& ctx) {
+  const int64_t n = design.num_obs();
+  const auto& c0 = design.factors[0].codes_n;
+  const auto& c1 = design.factors[1].codes_n;
+  const std::vector<double>& w = design.weights_n;
+  const int32_t g0 = design.factors[0].num_levels, g1 = design.factors[1].num_levels;
+  std::vector<double> w1(static_cast<size_t>(g1), 0.0);
+  for (int64_t i = 0; i < n; ++i) w1[static_cast<size_t>(c1[i])] += w.empty() ? 1.0 : w[i];
+  const double scale = 1.0 / std::sqrt(static_cast<double>(p));
+  Eigen::MatrixXd out(g0, count);
+  parallel::ParallelFor(ctx, 0, count, 1, [&](int64_t k0, int64_t k1) {
+    std::vector<double> r_n(static_cast<size_t>(n)), q_h(static_cast<size_t>(g1));
+    for (int64_t k = k0; k < k1; ++k) {
+      random::Stream stream(seed, 0x5e5e, static_cast<uint64_t>(first + k));
+      uint32_t bits = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        if (i % 32 == 0) bits = stream.Next32();
+        r_n[static_cast<size_t>(i)] = ((bits >> (i % 32)) & 1u) ? scale : -scale;
+      }
+      std::fill(q_h.begin(), q_h.end(), 0.0);
+      for (int64_t i = 0; i < n; ++i)
+        q_h[static_cast<size_t>(c1[i])] += (w.empty() ? 1.0 : std::sqrt(w[i])) * r_n[static_cast<size_t>(i)];
+      double* b = out.col(k).data();
+      std::fill(b, b + g0, 0.0);
+      for (int64_t i = 0; i < n; ++i) {
+        const double sw = w.empty() ? 1.0 : std::sqrt(w[i]);
+        const int32_t h = c1[i];
+        b[c0[i]] += sw * (r_n[static_cast<size_t>(i)] - sw * q_h[static_cast<size_t>(h)] / w1[static_cast<size_t>(h)]);
+      }
+    }
+  });
+  return out;
+}
+
+// Var(psi_j) of the normalised first-factor effects (fit.h's banner):
+// exact from the direct factor (or the one-factor formula), otherwise
+// estimated by random projections through the absorber's own solver.
+void FirstFactorStdErrors(FeStdErrorInputs& in, const absorb::Absorber& absorber, const solve::Backend& backend,
+                          const parallel::Context& ctx) {
+  const Design& design = in.design;
+  FitResult& r = in.r;
+  const int num_q = static_cast<int>(design.factors.size());
+  const int32_t g0 = design.factors[0].num_levels;
+  const std::vector<double>& w = design.weights_n;
+  if (num_q > 2) {
+    r.warnings.push_back("standard errors of the fixed effects need 1 or 2 factors; not computed");
+    return;
+  }
+  if (num_q == 2 && in.options.normalisation == absorb::Normalisation::kNone) {
+    r.warnings.push_back("standard errors of the fixed effects need a normalisation; not computed");
+    return;
+  }
+  if (num_q == 2 && absorber.state_factor() != 0) {
+    r.warnings.push_back("standard errors of the fixed effects not computed: the first factor ('" +
+                         design.factors[0].name + "') has more levels than the second; list the factor with "
+                         "fewer levels first");
+    return;
+  }
+  const Eigen::MatrixXd v_beta = r.sigma2 * in.h;
+  const Eigen::MatrixXd& gm = in.gm;
+  const int kk = in.kk;
+  Eigen::VectorXd var(g0);
+  if (num_q == 1) {
+    Eigen::VectorXd d = Eigen::VectorXd::Zero(g0);
+    for (int64_t i = 0; i < design.num_obs(); ++i) d[design.factors[0].codes_n[i]] += w.empty() ? 1.0 : w[i];
+    for (int32_t j = 0; j < g0; ++j)
+      var[j] = r.sigma2 / d[j] + (kk > 0 ? double(gm.row(j) * v_beta * gm.row(j).transpose()) : 0.0);
+    r.fe_std_error_method = "exact";
+    r.fixed_effects[0].std_error_g = var.cwiseMax(0.0).cwiseSqrt();
+    return;
+  }
+  // Contrast vectors u_c of the normalisation (one column per component).
+  const absorb::Components& comps = in.comps;
+  const int32_t nc = comps.count;
+  const auto& comp = comps.of_level_q[0];
+  Eigen::MatrixXd u = Eigen::MatrixXd::Zero(g0, nc);
+  const auto& nobs = r.fixed_effects[0].n_obs_g;
+  if (in.options.normalisation == absorb::Normalisation::kFirstFactorMeanZero) {
+    for (int32_t g = 0; g < g0; ++g)
+      u(g, comp[g]) = static_cast<double>(nobs[g]) / static_cast<double>(comps.obs_per_component[comp[g]]);
+  } else {  // reference: smallest code of each component
+    std::vector<int32_t> ref(static_cast<size_t>(nc), -1);
+    for (int32_t g = 0; g < g0; ++g)
+      if (ref[comp[g]] < 0) ref[comp[g]] = g;
+    for (int32_t c = 0; c < nc; ++c) u(ref[c], c) = 1.0;
+  }
+  // The covariate term, contrasted: (gm_j - u_c' gm) V (gm_j - u_c' gm)'.
+  const Eigen::MatrixXd ugm = u.transpose() * gm;  // nc x kk
+  for (int32_t j = 0; j < g0; ++j) {
+    var[j] = 0.0;
+    if (kk > 0) {
+      const Eigen::RowVectorXd c = gm.row(j) - ugm.row(comp[j]);
+      var[j] = c * v_beta * c.transpose();
+    }
+  }
+  if (backend.factor && g0 <= in.options.max_levels_for_std_errors) {
+    // Exact: the diagonal of the grounded inverse by blocks of unit solves.
+    const solve::SchurFactor& f = *backend.factor;
+    const Eigen::VectorXd diag = f.DiagonalOfInverse();
+    const Eigen::MatrixXd nu = f.Solve(u);  // N^- u
+    const Eigen::VectorXd utnu = (u.transpose() * nu).diagonal();
+    for (int32_t j = 0; j < g0; ++j)
+      var[j] += r.sigma2 * (diag[j] - 2 * nu(j, comp[j]) + utnu[comp[j]]);
+    r.fe_std_error_method = "exact (direct factor)";
+  } else {
+    // Random projections (Johnson-Lindenstrauss): with Z = S^+ B'R',
+    // (e_j - u_c)' S^+ (e_j - u_c) ~= sum_k (Z_jk - u_c' Z_k)^2, unbiased;
+    // each estimate is a scaled chi-square with p degrees of freedom, so an
+    // SE has a relative standard deviation of about 1 / sqrt(2 p).
+    const int64_t p = std::max(1, in.options.fe_std_error_projections);
+    Eigen::VectorXd quad = Eigen::VectorXd::Zero(g0);
+    absorb::ColumnConvergence worst{0, 0.0, true};
+    constexpr int64_t kBatch = 64;  // projections held at once
+    for (int64_t k0 = 0; k0 < p; k0 += kBatch) {
+      const int64_t count = std::min(kBatch, p - k0);
+      const Eigen::MatrixXd rhs = ProjectedRightHandSides(design, k0, count, p, in.options.fe_std_error_seed, ctx);
+      absorb::ColumnConvergence conv;
+      const Eigen::MatrixXd z = absorber.SolveSchur(rhs, ctx, &conv);
+      worst.iterations = std::max(worst.iterations, conv.iterations);
+      worst.converged = worst.converged && conv.converged;
+      const Eigen::MatrixXd uz = u.transpose() * z;  // nc x count
+      for (int32_t j = 0; j < g0; ++j) quad[j] += (z.row(j) - uz.row(comp[j])).squaredNorm();
+    }
+    var += r.sigma2 * quad;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "random projections (p = %lld; relative sd of each SE about %.1f%%)",
+                  static_cast<long long>(p), 100.0 / std::sqrt(2.0 * static_cast<double>(p)));
+    r.fe_std_error_method = buf;
+    r.warnings.push_back(std::string("note: standard errors of the '") + design.factors[0].name +
+                         "' effects estimated by " + buf + (backend.factor ? "" : ", as no direct factor was built") +
+                         (worst.converged ? "" : "; WARNING: some projection solves did not converge"));
+  }
+  r.fixed_effects[0].std_error_g = var.cwiseMax(0.0).cwiseSqrt();
+}
+
 }  // namespace
 
 const char* VcovName(VcovType v) {
@@ -199,37 +353,40 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     r.factor_levels_q.push_back(f.num_levels);
   }
 
-  // The direct solver, when it can serve (1-2 real factors).
+  // ---- the backend (one factor / direct / iterative: solve::PrepareBackend)
+  auto t0 = Clock::now();
+  absorb::Absorber absorber(factors, w, options.absorb, ctx);
+  solve::BackendOptions backend_options = options.backend;
+  backend_options.request = Request(options.absorb_method);
+  const solve::Backend backend = solve::PrepareBackend(absorber, k_in + 1, backend_options, ctx);
+  r.backend = solve::BackendName(backend.kind);
+  r.seconds_backend = backend.seconds;
+  r.backend_reason = backend.reason;
+  if (num_q == 0) r.backend_reason = "no fixed effect: the intercept is absorbed";
+
+  // The FixedEffectSolver only for the recovery that asks for it.
   std::optional<solve::FixedEffectSolver> solver;
-  const bool need_solver = num_q >= 1 && num_q <= 2 &&
-                           (options.absorb_method == AbsorbMethod::kDirect ||
-                            (options.recover_fixed_effects &&
-                             (options.recovery == FeRecovery::kCholmod || options.compare_recoveries ||
-                              options.fixed_effect_std_errors)));
+  const bool need_solver = num_q >= 1 && num_q <= 2 && options.recover_fixed_effects &&
+                           (options.recovery == FeRecovery::kCholmod || options.compare_recoveries);
   int32_t reduced_side = 0;
   if (num_q == 2) reduced_side = std::min(design.factors[0].num_levels, design.factors[1].num_levels);
   if (need_solver && reduced_side > options.max_direct_levels) {
     r.warnings.push_back("note: the direct solver was not built (" + std::to_string(reduced_side) +
                          " levels on the reduced side exceed max_direct_levels = " +
-                         std::to_string(options.max_direct_levels) + "); iterative absorption and sweep recovery used");
+                         std::to_string(options.max_direct_levels) + "); effects recovered from the absorption");
   } else if (need_solver) {
     const auto views = Views(design.factors);
     solver.emplace(views, std::span<const double>(w));
     r.solver_report = solver->summary().BriefReport();
     if (!solver->ok()) r.warnings.push_back("direct solver unavailable (" + solver->summary().message + "); using sweeps");
   }
-  if (options.absorb_method == AbsorbMethod::kDirect && num_q > 2)
-    r.warnings.push_back("direct absorption needs 1 or 2 factors; used iterative absorption");
 
-  // ---- absorb + solve (one Absorber serves absorption and sweep recovery)
-  auto t0 = Clock::now();
-  std::optional<absorb::Absorber> absorber;
-  const bool direct = options.absorb_method == AbsorbMethod::kDirect && solver && solver->ok();
-  if (!direct) absorber.emplace(factors, w, options.absorb);
-  CoreFit cf = AbsorbAndSolve(factors, w, design.y_n, design.X_nk, options, ctx, solver ? &*solver : nullptr,
-                              absorber ? &*absorber : nullptr);
+  // ---- absorb + solve (one Absorber serves absorption, effects and sweep recovery)
+  Eigen::MatrixXd effects_lk;
+  const bool want_effects = options.recover_fixed_effects && num_q >= 1;
+  CoreFit cf = AbsorbAndSolve(absorber, w, design.y_n, design.X_nk, options, ctx, want_effects ? &effects_lk : nullptr);
   r.seconds_absorb = Seconds(t0);
-  r.absorb_method = cf.direct ? "direct" : "iterative";
+  r.absorb_method = r.backend;
   r.absorb_summary = cf.summary;
   {
     std::vector<std::string> names{design.outcome_name};
@@ -332,12 +489,9 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     for (const auto& f : design.factors)
       if (f.name != options.r2_without_factor) rest.push_back(f);
     if (rest.empty()) rest.push_back(absorb::Factor{"(intercept)", std::vector<int32_t>(static_cast<size_t>(n), 0), 1});
-    std::optional<solve::FixedEffectSolver> rest_solver;
-    if (options.absorb_method == AbsorbMethod::kDirect && rest.size() <= 2) {
-      const auto views = Views(rest);
-      rest_solver.emplace(views, std::span<const double>(w));
-    }
-    CoreFit rf = AbsorbAndSolve(rest, w, design.y_n, design.X_nk, options, ctx, rest_solver ? &*rest_solver : nullptr);
+    absorb::Absorber rest_absorber(rest, w, options.absorb, ctx);
+    solve::PrepareBackend(rest_absorber, k_in + 1, backend_options, ctx);
+    CoreFit rf = AbsorbAndSolve(rest_absorber, w, design.y_n, design.X_nk, options, ctx);
     if (!rf.summary.AllConverged())
       r.warnings.push_back("refit without '" + options.r2_without_factor + "': absorption did not converge");
     r.r2_without = r.tss > 0 ? 1 - rf.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
@@ -346,39 +500,61 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
   // ---- fixed effects
   if (options.recover_fixed_effects && num_q >= 1) {
     t0 = Clock::now();
-    Eigen::MatrixXd xk(n, kk);
-    for (int i = 0; i < kk; ++i) xk.col(i) = design.X_nk.col(cf.kept[i]);
-    const Eigen::VectorXd fe_n = design.y_n - xk * cf.beta - cf.e;
-    const std::span<const double> fe_span(fe_n.data(), static_cast<size_t>(n));
-    const bool can_cholmod = solver && solver->ok();
-    std::vector<Eigen::VectorXd> eff_cholmod, eff_sweeps;
-    if (can_cholmod && (options.recovery == FeRecovery::kCholmod || options.compare_recoveries)) {
-      eff_cholmod = solver->Recover(fe_span);
-      absorb::NormaliseEffects(eff_cholmod, design.factors, comps, options.normalisation);
+    // By linearity, from the absorption's coefficients: y's minus beta times each kept covariate's.
+    std::vector<Eigen::VectorXd> eff_absorption, eff_cholmod, eff_sweeps;
+    {
+      Eigen::VectorXd combo = effects_lk.col(0);
+      for (int i = 0; i < kk; ++i) combo -= cf.beta[i] * effects_lk.col(1 + cf.kept[i]);
+      for (int q = 0; q < num_q; ++q)
+        eff_absorption.push_back(combo.segment(absorber.level_offset(q), design.factors[q].num_levels));
+      absorb::NormaliseEffects(eff_absorption, design.factors, comps, options.normalisation);
     }
-    const bool want_sweeps = options.recovery == FeRecovery::kSweeps || options.compare_recoveries || !can_cholmod;
-    if (want_sweeps) {
-      if (!absorber) absorber.emplace(design.factors, w, options.absorb);
-      absorb::Absorber::Recovered rec = absorber->RecoverEffects(fe_span, ctx);
-      r.sweep_recovery = rec.convergence;
-      if (!rec.convergence.converged)
-        r.warnings.push_back("fixed-effect recovery by sweeps did not converge after " +
-                             std::to_string(rec.convergence.iterations) + " iterations (criterion " +
-                             Fmt(rec.convergence.criterion, 10) + ")");
-      eff_sweeps = std::move(rec.effects_q);
-      absorb::NormaliseEffects(eff_sweeps, design.factors, comps, options.normalisation);
+    const bool can_cholmod = solver && solver->ok();
+    const bool want_cholmod = can_cholmod && (options.recovery == FeRecovery::kCholmod || options.compare_recoveries);
+    const bool want_sweeps = options.recovery == FeRecovery::kSweeps || options.compare_recoveries ||
+                             (options.recovery == FeRecovery::kCholmod && !can_cholmod);
+    if (want_cholmod || want_sweeps) {
+      Eigen::MatrixXd xk(n, kk);
+      for (int i = 0; i < kk; ++i) xk.col(i) = design.X_nk.col(cf.kept[i]);
+      const Eigen::VectorXd fe_n = design.y_n - xk * cf.beta - cf.e;
+      const std::span<const double> fe_span(fe_n.data(), static_cast<size_t>(n));
+      if (want_cholmod) {
+        eff_cholmod = solver->Recover(fe_span);
+        absorb::NormaliseEffects(eff_cholmod, design.factors, comps, options.normalisation);
+      }
+      if (want_sweeps) {
+        const absorb::Absorber sweeper(design.factors, w, options.absorb, ctx);
+        absorb::Absorber::Recovered rec = sweeper.RecoverEffects(fe_span, ctx);
+        r.sweep_recovery = rec.convergence;
+        if (!rec.convergence.converged)
+          r.warnings.push_back("fixed-effect recovery by sweeps did not converge after " +
+                               std::to_string(rec.convergence.iterations) + " iterations (criterion " +
+                               Fmt(rec.convergence.criterion, 10) + ")");
+        eff_sweeps = std::move(rec.effects_q);
+        absorb::NormaliseEffects(eff_sweeps, design.factors, comps, options.normalisation);
+      }
     }
     if (options.recovery == FeRecovery::kCholmod && !can_cholmod && num_q > 2)
       r.warnings.push_back("CHOLMOD recovery needs 1 or 2 factors; effects recovered by sweeps");
-    const bool use_cholmod = !eff_cholmod.empty() && (options.recovery == FeRecovery::kCholmod || eff_sweeps.empty());
-    r.fe_recovery = use_cholmod ? "cholmod" : "sweeps";
-    if (!eff_cholmod.empty() && !eff_sweeps.empty()) {
-      r.recovery_max_abs_diff = 0;
-      for (int q = 0; q < num_q; ++q)
-        r.recovery_max_abs_diff =
-            std::max(r.recovery_max_abs_diff, (eff_cholmod[q] - eff_sweeps[q]).cwiseAbs().maxCoeff());
+    const std::vector<Eigen::VectorXd>* used = &eff_absorption;
+    r.fe_recovery = "absorption";
+    if (options.recovery == FeRecovery::kCholmod && !eff_cholmod.empty()) {
+      used = &eff_cholmod;
+      r.fe_recovery = "cholmod";
+    } else if (options.recovery != FeRecovery::kAbsorption && !eff_sweeps.empty()) {
+      used = &eff_sweeps;
+      r.fe_recovery = "sweeps";
     }
-    const std::vector<Eigen::VectorXd>& eff = use_cholmod ? eff_cholmod : eff_sweeps;
+    if (options.compare_recoveries) {
+      r.recovery_max_abs_diff = 0;
+      for (const auto* other : {&eff_absorption, &eff_cholmod, &eff_sweeps}) {
+        if (other == used || other->empty()) continue;
+        for (int q = 0; q < num_q; ++q)
+          r.recovery_max_abs_diff =
+              std::max(r.recovery_max_abs_diff, ((*used)[q] - (*other)[q]).cwiseAbs().maxCoeff());
+      }
+    }
+    const std::vector<Eigen::VectorXd>& eff = *used;
     switch (options.normalisation) {
       case absorb::Normalisation::kNone: r.fe_normalisation = "none (as recovered)"; break;
       case absorb::Normalisation::kFirstFactorMeanZero:
@@ -407,71 +583,11 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     // ---- standard errors of the first factor's effects
     if (options.fixed_effect_std_errors) {
       t0 = Clock::now();
-      const int32_t g0 = design.factors[0].num_levels;
-      if (num_q > 2) {
-        r.warnings.push_back("standard errors of the fixed effects need 1 or 2 factors; skipped");
-      } else if (!can_cholmod) {
-        r.warnings.push_back("standard errors of the fixed effects need the direct solver; skipped");
-      } else if (num_q == 2 && g0 > options.max_levels_for_std_errors) {
-        r.warnings.push_back("standard errors of the fixed effects skipped: " + std::to_string(g0) +
-                             " levels exceed max_levels_for_std_errors");
-      } else if (options.normalisation == absorb::Normalisation::kNone && num_q == 2) {
-        r.warnings.push_back("standard errors of the fixed effects need a normalisation; skipped");
-      } else {
-        const Eigen::MatrixXd v_beta = r.sigma2 * cf.h;
-        Eigen::MatrixXd gm = Eigen::MatrixXd::Zero(g0, kk);
-        if (kk > 0) gm = solver->RecoverMany(xk)[0];
-        Eigen::VectorXd diag_n(g0);
-        if (num_q == 1) {
-          Eigen::VectorXd d = Eigen::VectorXd::Zero(g0);
-          for (int64_t i = 0; i < n; ++i) d[design.factors[0].codes_n[i]] += w.empty() ? 1.0 : w[i];
-          diag_n = d.cwiseInverse();
-        } else {
-          // Columns of [N^-]_00 in blocks. When factor 0 carries the reduced
-          // Laplacian, [N^-]_00 is the grounded inverse of L itself (no pass
-          // over the eliminated side).
-          const bool reduced0 = solver->summary().reduced_factor == 0;
-          const int32_t g1 = design.factors[1].num_levels;
-          const int32_t block = reduced0 ? 256 : 64;
-          for (int32_t lo = 0; lo < g0; lo += block) {
-            const int32_t b = std::min(block, g0 - lo);
-            Eigen::MatrixXd s0 = Eigen::MatrixXd::Zero(g0, b);
-            for (int32_t j = 0; j < b; ++j) s0(lo + j, j) = 1.0;
-            const Eigen::MatrixXd col = reduced0 ? solver->SolveReduced(std::move(s0))
-                                                 : solver->SolveLevelSums({s0, Eigen::MatrixXd::Zero(g1, b)})[0];
-            for (int32_t j = 0; j < b; ++j) diag_n[lo + j] = col(lo + j, j);
-          }
-        }
-        Eigen::VectorXd var(g0);
-        for (int32_t j = 0; j < g0; ++j)
-          var[j] = r.sigma2 * diag_n[j] + (kk > 0 ? double(gm.row(j) * v_beta * gm.row(j).transpose()) : 0.0);
-        if (num_q == 2) {
-          // Contrast vectors u_c of the normalisation (one column per component).
-          const int32_t nc = comps.count;
-          const auto& comp = comps.of_level_q[0];
-          Eigen::MatrixXd u = Eigen::MatrixXd::Zero(g0, nc);
-          const auto& nobs = r.fixed_effects[0].n_obs_g;
-          if (options.normalisation == absorb::Normalisation::kFirstFactorMeanZero) {
-            for (int32_t g = 0; g < g0; ++g)
-              u(g, comp[g]) = static_cast<double>(nobs[g]) /
-                              static_cast<double>(comps.obs_per_component[comp[g]]);
-          } else {  // reference: smallest code of each component
-            std::vector<int32_t> ref(static_cast<size_t>(nc), -1);
-            for (int32_t g = 0; g < g0; ++g)
-              if (ref[comp[g]] < 0) ref[comp[g]] = g;
-            for (int32_t c = 0; c < nc; ++c) u(ref[c], c) = 1.0;
-          }
-          const int32_t g1 = design.factors[1].num_levels;
-          const Eigen::MatrixXd nu = solver->summary().reduced_factor == 0
-                                         ? solver->SolveReduced(u)
-                                         : solver->SolveLevelSums({u, Eigen::MatrixXd::Zero(g1, nc)})[0];
-          Eigen::MatrixXd sigma_u = r.sigma2 * nu;
-          if (kk > 0) sigma_u += gm * (v_beta * (gm.transpose() * u));
-          const Eigen::VectorXd utsu = (u.transpose() * sigma_u).diagonal();
-          for (int32_t j = 0; j < g0; ++j) var[j] += -2 * sigma_u(j, comp[j]) + utsu[comp[j]];
-        }
-        r.fixed_effects[0].std_error_g = var.cwiseMax(0.0).cwiseSqrt();
-      }
+      FeStdErrorInputs in{design, comps, options, r, cf.h, kk, Eigen::MatrixXd()};
+      in.gm = Eigen::MatrixXd::Zero(design.factors[0].num_levels, kk);
+      for (int i = 0; i < kk; ++i)
+        in.gm.col(i) = effects_lk.col(1 + cf.kept[i]).segment(absorber.level_offset(0), design.factors[0].num_levels);
+      FirstFactorStdErrors(in, absorber, backend, ctx);
       r.seconds_std_errors = Seconds(t0);
     }
   }
@@ -526,8 +642,11 @@ std::string FormatRegressionTable(const FitResult& r) {
   if (!r.r2_without_factor.empty())
     os << "R2 without " << r.r2_without_factor << ": " << Fmt(r.r2_without, 5) << "\n";
   os << "Absorption: " << r.absorb_method << "; " << r.absorb_summary.BriefReport() << "\n";
+  if (!r.backend_reason.empty()) os << "Backend: " << r.backend_reason << "\n";
   if (!r.fe_recovery.empty()) {
     os << "Fixed effects recovered by " << r.fe_recovery << "; normalisation: " << r.fe_normalisation << "\n";
+    if (!r.fe_std_error_method.empty())
+      os << "Standard errors of the " << r.factor_names[0] << " effects: " << r.fe_std_error_method << "\n";
     if (r.recovery_max_abs_diff >= 0)
       os << "Cross-check CHOLMOD vs sweeps: max |difference| = " << r.recovery_max_abs_diff << "\n";
   }

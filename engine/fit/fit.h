@@ -96,17 +96,23 @@
 #include "core/distributions.h"
 #include "fit/design.h"
 #include "parallel/parallel.h"
+#include "solve/backend.h"
 
 namespace cwfx::fit {
 
 enum class VcovType { kIid, kHC1, kCluster };
 enum class FeRecovery {
-  kCholmod,  // direct solve (1-2 factors); falls back to sweeps, with a warning, otherwise
+  // Default. From the absorption itself: its converged state holds every
+  // column's effect coefficients, and by linearity the effects of
+  // y - X beta are y's minus beta times each covariate's. No extra solve.
+  kAbsorption,
+  kCholmod,  // the FixedEffectSolver (1-2 factors); falls back to sweeps, with a warning, otherwise
   kSweeps,   // Absorber::RecoverEffects
 };
 enum class AbsorbMethod {
-  kIterative,  // accelerated alternating projections (Absorber), any number of factors
-  kDirect,     // exact projection by the CHOLMOD solver (1-2 factors; otherwise iterative, warned)
+  kAuto,       // Default: solve::PrepareBackend decides (one factor / direct / iterative, see backend.h)
+  kIterative,  // conjugate gradient with the Jacobi preconditioner, any number of factors
+  kDirect,     // the CHOLMOD factor of the Schur complement as preconditioner (exactly 2 factors; otherwise iterative, said)
 };
 
 const char* VcovName(VcovType v);  // "iid", "HC1", "cluster"
@@ -114,8 +120,9 @@ const char* VcovName(VcovType v);  // "iid", "HC1", "cluster"
 struct FitOptions {
   VcovType vcov = VcovType::kIid;         // kCluster needs Design::cluster_n
   absorb::AbsorbOptions absorb;           // tolerance and iterations of the sweeps
-  AbsorbMethod absorb_method = AbsorbMethod::kIterative;
-  FeRecovery recovery = FeRecovery::kCholmod;
+  AbsorbMethod absorb_method = AbsorbMethod::kAuto;
+  solve::BackendOptions backend;          // the cost model of kAuto (request is set from absorb_method)
+  FeRecovery recovery = FeRecovery::kAbsorption;
   // Also run the other recovery and report the largest difference of the
   // normalised effects (FitResult::recovery_max_abs_diff) - a cross-check.
   bool compare_recoveries = false;
@@ -124,6 +131,11 @@ struct FitOptions {
   std::string r2_without_factor;
   bool recover_fixed_effects = true;
   bool fixed_effect_std_errors = true;    // for the first factor
+  // Two factors without a direct factor: the diagonal of the inverse is
+  // estimated from this many random projections (each SE then has a relative
+  // standard deviation of about 1 / sqrt(2 p); stated in the output).
+  int fe_std_error_projections = 200;
+  uint64_t fe_std_error_seed = 20240101;
   // Two factors: the effects' standard errors need one CHOLMOD solve per 64
   // levels of the first factor, so they are skipped (with a warning) above
   // this many levels. One factor: always computed (the cost is O(n)).
@@ -183,7 +195,10 @@ struct FitResult {
 
   // Fixed effects, one entry per factor of the design (empty with no factor).
   std::vector<FixedEffectEstimates> fixed_effects;
-  std::string fe_recovery;        // "cholmod" or "sweeps" (what was used)
+  std::string fe_recovery;        // "absorption", "cholmod" or "sweeps" (what was used)
+  std::string fe_std_error_method;  // "exact", "projections (p = ..)" or "" (not computed)
+  std::string backend;             // "one-factor", "direct" or "iterative"
+  std::string backend_reason;      // why (solve::Backend::reason)
   std::string fe_normalisation;   // the rule in words
   double recovery_max_abs_diff = -1;  // compare_recoveries: max |cholmod - sweeps|, else -1
   absorb::ColumnConvergence sweep_recovery;  // when sweeps were run
@@ -196,7 +211,7 @@ struct FitResult {
   absorb::AbsorbSummary absorb_summary;  // columns: outcome, then every covariate given
   std::string absorb_method;            // "iterative" or "direct"
   std::string solver_report;            // SolverSummary::BriefReport() when the solver was built
-  double seconds_absorb = 0, seconds_recover = 0, seconds_std_errors = 0, seconds_total = 0;
+  double seconds_backend = 0, seconds_absorb = 0, seconds_recover = 0, seconds_std_errors = 0, seconds_total = 0;
   std::vector<std::string> warnings;
 
   Eigen::VectorXd residual_n;           // e (weighted LS residuals), if kept

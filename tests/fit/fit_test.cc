@@ -225,6 +225,7 @@ TEST(Fit, LargeReducedSideFallsBackToSweepRecovery) {
   const Design d = testing::MakeDesign(400, {30, 80}, 1, false, 3, 17);
   FitOptions direct;
   direct.fixed_effect_std_errors = false;
+  direct.recovery = FeRecovery::kCholmod;
   FitOptions capped = direct;
   capped.max_direct_levels = 10;
   const FitResult a = Fit(d, direct, parallel::Context(1));

@@ -31,8 +31,10 @@ struct EstimateFlags {
   std::string weights;
   std::string vcov = "auto";
   std::string missing = "error";
-  std::string recovery = "cholmod";
-  std::string absorb_method = "iterative";
+  std::string recovery = "absorption";
+  std::string absorb_method = "auto";
+  std::string fe_std_errors = "auto";
+  int fe_std_error_projections = 200;
   std::string r2_without;
   double tolerance = 1e-8;
   int max_iterations = 10000;
@@ -61,9 +63,15 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   options.vcov = ParseVcov(f);
   options.absorb.tolerance = f.tolerance;
   options.absorb.max_iterations = f.max_iterations;
-  options.recovery = f.recovery == "sweeps" ? fit::FeRecovery::kSweeps : fit::FeRecovery::kCholmod;
-  options.absorb_method =
-      f.absorb_method == "direct" ? fit::AbsorbMethod::kDirect : fit::AbsorbMethod::kIterative;
+  options.recovery = f.recovery == "sweeps"    ? fit::FeRecovery::kSweeps
+                     : f.recovery == "cholmod" ? fit::FeRecovery::kCholmod
+                                               : fit::FeRecovery::kAbsorption;
+  options.absorb_method = f.absorb_method == "direct"      ? fit::AbsorbMethod::kDirect
+                          : f.absorb_method == "iterative" ? fit::AbsorbMethod::kIterative
+                                                           : fit::AbsorbMethod::kAuto;
+  options.fixed_effect_std_errors = f.fe_std_errors != "none";
+  options.fe_std_error_projections = f.fe_std_error_projections;
+  if (f.fe_std_errors == "projections") options.max_levels_for_std_errors = 0;
   options.r2_without_factor = f.r2_without;
   if (options.r2_without_factor.empty() && f.absorb.size() == 1) options.r2_without_factor = f.absorb[0];
   options.compare_recoveries = f.compare_recoveries;
@@ -87,7 +95,12 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   add_column(f.cluster);
   add_column(f.weights);
   table::ReadReport read_report;
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  auto t_stage = Clock::now();
   const table::Table data = store::ReadAnyTable(f.data, read, &read_report);
+  const double seconds_read = since(t_stage);
+  t_stage = Clock::now();
 
   fit::DesignSpec spec;
   spec.outcome = f.outcome;
@@ -98,6 +111,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   spec.drop_singletons = !f.keep_singletons;
   spec.keep_largest_component = f.largest_component;
   const fit::Design design = fit::BuildDesign(data, spec);
+  const double seconds_design = since(t_stage);
 
   const parallel::Context ctx(f.threads);
   const fit::FitResult result = fit::Fit(design, options, ctx);
@@ -116,12 +130,16 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
                          {"max_iterations", f.max_iterations},
                          {"recovery", f.recovery},
                          {"absorb_method", f.absorb_method},
+                         {"backend", result.backend},
+                         {"fe_std_errors", result.fe_std_error_method},
                          {"r2_without_factor", options.r2_without_factor},
                          {"hdf5_group", f.hdf5_group}};
   results::Provenance provenance{command_line, f.data, results::FileFingerprint(f.data), opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   results::FitWriteOptions write_options;
   write_options.residuals = f.residuals;
+  t_stage = Clock::now();
   results::WriteFitResult(f.out, design, result, provenance, write_options);
+  const double seconds_write = since(t_stage);
 
   if (!f.quiet) {
     std::printf("%s", fit::FormatRegressionTable(result).c_str());
@@ -129,6 +147,11 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
       std::printf("Rows dropped for missing values (--missing drop): %lld\n",
                   static_cast<long long>(read_report.rows_dropped_missing));
     }
+    std::printf("Timings: read %.2f s, design %.2f s, backend %.2f s, absorption %.2f s, effects %.2f s, "
+                "their standard errors %.2f s, fit in all %.2f s, write %.2f s\n",
+                seconds_read, seconds_design, result.seconds_backend, result.seconds_absorb - result.seconds_backend,
+                result.seconds_recover,
+                result.seconds_std_errors, result.seconds_total, seconds_write);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("Results written to %s (%.2f s, %d threads)\n", f.out.c_str(), secs, ctx.threads());
   }
@@ -160,12 +183,23 @@ Action AddEstimateCommand(CLI::App& app) {
   sub->add_option("--missing", flags->missing, "A missing value in a used column: error or drop")
       ->check(CLI::IsMember({"error", "drop"}))
       ->capture_default_str();
-  sub->add_option("--recovery", flags->recovery, "Fixed-effect recovery: cholmod or sweeps")
-      ->check(CLI::IsMember({"cholmod", "sweeps"}))
+  sub->add_option("--recovery", flags->recovery,
+                  "Fixed-effect recovery: absorption (from the converged absorption, no extra solve), cholmod or sweeps")
+      ->check(CLI::IsMember({"absorption", "cholmod", "sweeps"}))
       ->capture_default_str();
   sub->add_option("--absorb-method", flags->absorb_method,
-                  "iterative (accelerated alternating projections) or direct (CHOLMOD, <= 2 factors)")
-      ->check(CLI::IsMember({"iterative", "direct"}))
+                  "auto (the cheaper of direct and iterative by CHOLMOD's analysis), iterative (conjugate "
+                  "gradient) or direct (CHOLMOD factor of the Schur complement, 2 factors)")
+      ->check(CLI::IsMember({"auto", "iterative", "direct"}))
+      ->capture_default_str();
+  sub->add_option("--fe-std-errors", flags->fe_std_errors,
+                  "Standard errors of the first factor's effects: auto (exact with a direct factor, else random "
+                  "projections), projections, none")
+      ->check(CLI::IsMember({"auto", "projections", "none"}))
+      ->capture_default_str();
+  sub->add_option("--fe-std-error-projections", flags->fe_std_error_projections,
+                  "Random projections for estimated effect standard errors (relative sd of each SE ~ 1/sqrt(2p))")
+      ->check(CLI::Range(8, 100000))
       ->capture_default_str();
   sub->add_option("--r2-without", flags->r2_without,
                   "Also report R2 without this absorbed factor (default: the only factor)");

@@ -1,0 +1,73 @@
+// The one place that decides how the fixed effects are solved for: the
+// one-factor formula, a direct factor, or iteration. Fit, replications and
+// leave-out ask this function; it never factorises what the analysis says
+// iteration does more cheaply.
+//
+//   one factor  exact group means (no iteration, no factor).
+//   direct      two factors whose Schur complement (the state factor's graph
+//               Laplacian) has a Cholesky factor that is cheap by CHOLMOD's
+//               symbolic analysis: the factor preconditions the absorber's
+//               conjugate gradient, which then converges in 1-2 iterations
+//               per column (exact), and serves the effects' standard errors.
+//   iterative   conjugate gradient with the Jacobi preconditioner (any number
+//               of factors), when the factor would cost more than iterating
+//               or more memory than allowed.
+//
+// COST MODEL (auto). Iterating costs columns/8 blocks x assumed_iterations
+// passes over the cells (a block of 8 columns shares each pass at about 3x
+// the time of one column's pass; the pass time is measured, not guessed).
+// The factor costs its predicted flops at the BLAS's rate plus, per column,
+// two triangular solves over its predicted nonzeros and two passes. Direct
+// is chosen when it is predicted cheaper and fits max_factor_bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absorb/absorber.h"
+#include "parallel/parallel.h"
+#include "solve/schur_factor.h"
+
+namespace cwfx::solve {
+
+enum class BackendKind { kOneFactor, kDirect, kIterative };
+enum class BackendRequest { kAuto, kDirect, kIterative };
+
+const char* BackendName(BackendKind k);  // "one-factor", "direct", "iterative"
+
+struct BackendOptions {
+  BackendRequest request = BackendRequest::kAuto;
+  // The predicted factor (8 bytes per nonzero) must fit in this.
+  double max_factor_bytes = 1024.0 * 1024 * 1024;
+  // Iterations of Jacobi-preconditioned conjugate gradient the model assumes
+  // (well-mixed graphs need 20-60, low-mobility graphs thousands).
+  double assumed_iterations = 100;
+  // Factorisation rate of the BLAS (flops per second); OpenBLAS on 2 cores
+  // sustains several GFlop/s on supernodal updates, reference BLAS ~1.
+  double openblas_flops_per_second = 4e9;
+  double reference_blas_flops_per_second = 1e9;
+  // Seconds per nonzero of the factor and per column, for one forward plus
+  // one backward solve.
+  double solve_seconds_per_nonzero = 4e-9;
+};
+
+struct Backend {
+  BackendKind kind = BackendKind::kIterative;
+  std::string reason;  // one line for the output: what runs and why
+  std::shared_ptr<const SchurFactor> factor;  // direct only
+  SchurFactorAnalysis analysis;               // when analysed (two factors)
+  double predicted_direct_seconds = -1;
+  double predicted_iterative_seconds = -1;
+  double seconds = 0;  // spent choosing and preparing (analysis, factorisation)
+};
+
+// Chooses the backend for absorbing `columns` columns with `absorber` and
+// prepares it: for direct, factorises and installs the factor as the
+// absorber's preconditioner. A factor that fails numerically falls back to
+// iteration (said in reason). BackendRequest::kDirect forces the factor for
+// two factors (three or more: iteration, said in reason).
+Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const BackendOptions& options,
+                       const parallel::Context& ctx);
+
+}  // namespace cwfx::solve
