@@ -11,7 +11,7 @@ packages=(
   libtbb-dev libeigen3-dev libsuitesparse-dev libhdf5-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev librandom123-dev libreadstat-dev nlohmann-json3-dev hdf5-tools
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin libopenblas-dev libopenblas0-pthread
 )
 
 missing=()
