@@ -440,7 +440,10 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
     for (int j = 0; j < B; ++j) {
       beta[j] = 0.0;
       if (!active[j]) continue;
-      crit[j] = std::max(step[j], zmax[j]) * inv_scale[j];
+      // A plain linear solve (SolveSchur) stops on its preconditioned
+      // residual: on a singular S its steps need not shrink once the residual
+      // is at rounding level (the rounding is not in S's range).
+      crit[j] = (b_sb != nullptr ? zmax[j] : std::max(step[j], zmax[j])) * inv_scale[j];
       if (crit[j] < tolerance) {
         freeze(j);
         continue;

@@ -154,7 +154,9 @@ class Absorber {
 
   // Solves S v = b for the columns of b_sr (num_state() x r) by preconditioned
   // conjugate gradient from 0 (so v is the minimum-norm solution on each
-  // connected component when b is consistent), to max(tolerance, 1e-10).
+  // connected component when b is consistent); it stops when the largest
+  // preconditioned residual, relative to the first, is below
+  // max(tolerance, 1e-10).
   // Two factors only. `worst` (optional) gets the worst column's convergence.
   Eigen::MatrixXd SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
                              ColumnConvergence* worst = nullptr) const;

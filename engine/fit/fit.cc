@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/random_stream.h"
+#include "fit/effect_std_errors.h"
 #include "solve/fixed_effect_solver.h"
 
 namespace cwfx::fit {
@@ -56,6 +56,15 @@ solve::BackendRequest Request(AbsorbMethod m) {
     case AbsorbMethod::kAuto: break;
   }
   return solve::BackendRequest::kAuto;
+}
+
+EffectStdErrorOptions StdErrorOptions(const FitOptions& o) {
+  EffectStdErrorOptions e;
+  e.normalisation = o.normalisation;
+  e.projections = o.fe_std_error_projections;
+  e.seed = o.fe_std_error_seed;
+  e.max_levels_for_selected_inversion = o.max_levels_for_std_errors;
+  return e;
 }
 
 // [y X] absorbed by `absorber` (its backend already prepared); effects_lk
@@ -138,157 +147,6 @@ std::string Fmt(double v, int prec = 4) {
   return os.str();
 }
 
-// ------------------------------------ standard errors of the first factor
-struct FeStdErrorInputs {
-  const Design& design;
-  const absorb::Components& comps;
-  const FitOptions& options;
-  FitResult& r;
-  const Eigen::MatrixXd& h;  // (X~'WX~)^-1
-  int kk;
-  Eigen::MatrixXd gm;        // first factor's effects of each kept covariate (levels x kk)
-};
-
-// B'R' for `count` Rademacher projections (entries +-1/sqrt(p)) with
-// B = (I - P_1) W^1/2 D_0, so that S = B'B: b_g = sum_{i in g} sqrt(w_i)
-// (r_i - sqrt(w_i) Q_h(i) / W_h(i)), Q_h = sum_{i in h} sqrt(w_i) r_i.
-// Projection k reads its own Philox stream: the same for any threads.
-Eigen::MatrixXd ProjectedRightHandSides(const Design& design, int64_t first, int64_t count, int64_t p, uint64_t seed,
-                                        const parallel::Context& ctx) {
-  const int64_t n = design.num_obs();
-  const auto& c0 = design.factors[0].codes_n;
-  const auto& c1 = design.factors[1].codes_n;
-  const std::vector<double>& w = design.weights_n;
-  const int32_t g0 = design.factors[0].num_levels, g1 = design.factors[1].num_levels;
-  std::vector<double> w1(static_cast<size_t>(g1), 0.0);
-  for (int64_t i = 0; i < n; ++i) w1[static_cast<size_t>(c1[i])] += w.empty() ? 1.0 : w[i];
-  const double scale = 1.0 / std::sqrt(static_cast<double>(p));
-  Eigen::MatrixXd out(g0, count);
-  parallel::ParallelFor(ctx, 0, count, 1, [&](int64_t k0, int64_t k1) {
-    std::vector<double> r_n(static_cast<size_t>(n)), q_h(static_cast<size_t>(g1));
-    for (int64_t k = k0; k < k1; ++k) {
-      random::Stream stream(seed, 0x5e5e, static_cast<uint64_t>(first + k));
-      uint32_t bits = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if (i % 32 == 0) bits = stream.Next32();
-        r_n[static_cast<size_t>(i)] = ((bits >> (i % 32)) & 1u) ? scale : -scale;
-      }
-      std::fill(q_h.begin(), q_h.end(), 0.0);
-      for (int64_t i = 0; i < n; ++i)
-        q_h[static_cast<size_t>(c1[i])] += (w.empty() ? 1.0 : std::sqrt(w[i])) * r_n[static_cast<size_t>(i)];
-      double* b = out.col(k).data();
-      std::fill(b, b + g0, 0.0);
-      for (int64_t i = 0; i < n; ++i) {
-        const double sw = w.empty() ? 1.0 : std::sqrt(w[i]);
-        const int32_t h = c1[i];
-        b[c0[i]] += sw * (r_n[static_cast<size_t>(i)] - sw * q_h[static_cast<size_t>(h)] / w1[static_cast<size_t>(h)]);
-      }
-    }
-  });
-  return out;
-}
-
-// Var(psi_j) of the normalised first-factor effects (fit.h's banner):
-// exact from the direct factor (or the one-factor formula), otherwise
-// estimated by random projections through the absorber's own solver.
-void FirstFactorStdErrors(FeStdErrorInputs& in, const absorb::Absorber& absorber, const solve::Backend& backend,
-                          const parallel::Context& ctx) {
-  const Design& design = in.design;
-  FitResult& r = in.r;
-  const int num_q = static_cast<int>(design.factors.size());
-  const int32_t g0 = design.factors[0].num_levels;
-  const std::vector<double>& w = design.weights_n;
-  if (num_q > 2) {
-    r.warnings.push_back("standard errors of the fixed effects need 1 or 2 factors; not computed");
-    return;
-  }
-  if (num_q == 2 && in.options.normalisation == absorb::Normalisation::kNone) {
-    r.warnings.push_back("standard errors of the fixed effects need a normalisation; not computed");
-    return;
-  }
-  if (num_q == 2 && absorber.state_factor() != 0) {
-    r.warnings.push_back("standard errors of the fixed effects not computed: the first factor ('" +
-                         design.factors[0].name + "') has more levels than the second; list the factor with "
-                         "fewer levels first");
-    return;
-  }
-  const Eigen::MatrixXd v_beta = r.sigma2 * in.h;
-  const Eigen::MatrixXd& gm = in.gm;
-  const int kk = in.kk;
-  Eigen::VectorXd var(g0);
-  if (num_q == 1) {
-    Eigen::VectorXd d = Eigen::VectorXd::Zero(g0);
-    for (int64_t i = 0; i < design.num_obs(); ++i) d[design.factors[0].codes_n[i]] += w.empty() ? 1.0 : w[i];
-    for (int32_t j = 0; j < g0; ++j)
-      var[j] = r.sigma2 / d[j] + (kk > 0 ? double(gm.row(j) * v_beta * gm.row(j).transpose()) : 0.0);
-    r.fe_std_error_method = "exact";
-    r.fixed_effects[0].std_error_g = var.cwiseMax(0.0).cwiseSqrt();
-    return;
-  }
-  // Contrast vectors u_c of the normalisation (one column per component).
-  const absorb::Components& comps = in.comps;
-  const int32_t nc = comps.count;
-  const auto& comp = comps.of_level_q[0];
-  Eigen::MatrixXd u = Eigen::MatrixXd::Zero(g0, nc);
-  const auto& nobs = r.fixed_effects[0].n_obs_g;
-  if (in.options.normalisation == absorb::Normalisation::kFirstFactorMeanZero) {
-    for (int32_t g = 0; g < g0; ++g)
-      u(g, comp[g]) = static_cast<double>(nobs[g]) / static_cast<double>(comps.obs_per_component[comp[g]]);
-  } else {  // reference: smallest code of each component
-    std::vector<int32_t> ref(static_cast<size_t>(nc), -1);
-    for (int32_t g = 0; g < g0; ++g)
-      if (ref[comp[g]] < 0) ref[comp[g]] = g;
-    for (int32_t c = 0; c < nc; ++c) u(ref[c], c) = 1.0;
-  }
-  // The covariate term, contrasted: (gm_j - u_c' gm) V (gm_j - u_c' gm)'.
-  const Eigen::MatrixXd ugm = u.transpose() * gm;  // nc x kk
-  for (int32_t j = 0; j < g0; ++j) {
-    var[j] = 0.0;
-    if (kk > 0) {
-      const Eigen::RowVectorXd c = gm.row(j) - ugm.row(comp[j]);
-      var[j] = c * v_beta * c.transpose();
-    }
-  }
-  if (backend.factor && g0 <= in.options.max_levels_for_std_errors) {
-    // Exact: the diagonal of the grounded inverse by blocks of unit solves.
-    const solve::SchurFactor& f = *backend.factor;
-    const Eigen::VectorXd diag = f.DiagonalOfInverse();
-    const Eigen::MatrixXd nu = f.Solve(u);  // N^- u
-    const Eigen::VectorXd utnu = (u.transpose() * nu).diagonal();
-    for (int32_t j = 0; j < g0; ++j)
-      var[j] += r.sigma2 * (diag[j] - 2 * nu(j, comp[j]) + utnu[comp[j]]);
-    r.fe_std_error_method = "exact (direct factor)";
-  } else {
-    // Random projections (Johnson-Lindenstrauss): with Z = S^+ B'R',
-    // (e_j - u_c)' S^+ (e_j - u_c) ~= sum_k (Z_jk - u_c' Z_k)^2, unbiased;
-    // each estimate is a scaled chi-square with p degrees of freedom, so an
-    // SE has a relative standard deviation of about 1 / sqrt(2 p).
-    const int64_t p = std::max(1, in.options.fe_std_error_projections);
-    Eigen::VectorXd quad = Eigen::VectorXd::Zero(g0);
-    absorb::ColumnConvergence worst{0, 0.0, true};
-    constexpr int64_t kBatch = 64;  // projections held at once
-    for (int64_t k0 = 0; k0 < p; k0 += kBatch) {
-      const int64_t count = std::min(kBatch, p - k0);
-      const Eigen::MatrixXd rhs = ProjectedRightHandSides(design, k0, count, p, in.options.fe_std_error_seed, ctx);
-      absorb::ColumnConvergence conv;
-      const Eigen::MatrixXd z = absorber.SolveSchur(rhs, ctx, &conv);
-      worst.iterations = std::max(worst.iterations, conv.iterations);
-      worst.converged = worst.converged && conv.converged;
-      const Eigen::MatrixXd uz = u.transpose() * z;  // nc x count
-      for (int32_t j = 0; j < g0; ++j) quad[j] += (z.row(j) - uz.row(comp[j])).squaredNorm();
-    }
-    var += r.sigma2 * quad;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "random projections (p = %lld; relative sd of each SE about %.1f%%)",
-                  static_cast<long long>(p), 100.0 / std::sqrt(2.0 * static_cast<double>(p)));
-    r.fe_std_error_method = buf;
-    r.warnings.push_back(std::string("note: standard errors of the '") + design.factors[0].name +
-                         "' effects estimated by " + buf + (backend.factor ? "" : ", as no direct factor was built") +
-                         (worst.converged ? "" : "; WARNING: some projection solves did not converge"));
-  }
-  r.fixed_effects[0].std_error_g = var.cwiseMax(0.0).cwiseSqrt();
-}
-
 }  // namespace
 
 const char* VcovName(VcovType v) {
@@ -358,6 +216,16 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
   absorb::Absorber absorber(factors, w, options.absorb, ctx);
   solve::BackendOptions backend_options = options.backend;
   backend_options.request = Request(options.absorb_method);
+  if (num_q == 2 && options.recover_fixed_effects && options.fixed_effect_std_errors) {
+    // The effects' standard errors are part of the bill: solves after the
+    // absorption, or the selected inversion that a factor on the first factor
+    // allows instead.
+    const EffectStdErrorOptions se = StdErrorOptions(options);
+    const EffectStdErrorRoute route = ChooseEffectStdErrorRoute(design, absorber, true, se);
+    backend_options.selected_inversion = route == EffectStdErrorRoute::kSelectedInversion;
+    backend_options.state_solves_after =
+        route == EffectStdErrorRoute::kSolves ? design.factors[0].num_levels : std::max(1, se.projections);
+  }
   const solve::Backend backend = solve::PrepareBackend(absorber, k_in + 1, backend_options, ctx);
   r.backend = solve::BackendName(backend.kind);
   r.seconds_backend = backend.seconds;
@@ -583,11 +451,14 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     // ---- standard errors of the first factor's effects
     if (options.fixed_effect_std_errors) {
       t0 = Clock::now();
-      FeStdErrorInputs in{design, comps, options, r, cf.h, kk, Eigen::MatrixXd()};
-      in.gm = Eigen::MatrixXd::Zero(design.factors[0].num_levels, kk);
+      Eigen::MatrixXd gm = Eigen::MatrixXd::Zero(design.factors[0].num_levels, kk);
       for (int i = 0; i < kk; ++i)
-        in.gm.col(i) = effects_lk.col(1 + cf.kept[i]).segment(absorber.level_offset(0), design.factors[0].num_levels);
-      FirstFactorStdErrors(in, absorber, backend, ctx);
+        gm.col(i) = effects_lk.col(1 + cf.kept[i]).segment(absorber.level_offset(0), design.factors[0].num_levels);
+      EffectStdErrors se = FirstFactorStdErrors(design, comps, r.fixed_effects[0].n_obs_g, r.sigma2, r.sigma2 * cf.h,
+                                                gm, absorber, backend, StdErrorOptions(options), ctx);
+      r.fe_std_error_method = se.method;
+      if (se.se_g.size() > 0) r.fixed_effects[0].std_error_g = std::move(se.se_g);
+      r.warnings.insert(r.warnings.end(), se.warnings.begin(), se.warnings.end());
       r.seconds_std_errors = Seconds(t0);
     }
   }

@@ -49,11 +49,12 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
   const bool openblas = SetBlasThreads(1) > 0;
   const double rate = openblas ? options.openblas_flops_per_second : options.reference_blas_flops_per_second;
   const double blocks = std::ceil(static_cast<double>(columns) / 8.0);
-  // One measured pass (a plain sweep of one column) prices the iterations.
-  const auto p0 = std::chrono::steady_clock::now();
-  absorber.RunSweeps(1, ctx);
-  const double pass = std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
-  b.predicted_iterative_seconds = blocks * 3.0 * pass * options.assumed_iterations;
+  // One pass over the cells prices the iterations. It is modelled, not
+  // timed, so that the choice (and with it the last bits of the results)
+  // never depends on the machine's load or the thread count.
+  const double pass = options.seconds_per_cell_pass * static_cast<double>(absorber.num_cells());
+  const double after_blocks = std::ceil(static_cast<double>(options.state_solves_after) / 8.0);
+  b.predicted_iterative_seconds = (blocks + after_blocks) * 3.0 * pass * options.assumed_iterations;
 
   absorb::SchurComplement schur = absorber.BuildSchurComplement(ctx);
   // Before the ordering: the factor holds at least S's own nonzeros, and
@@ -85,7 +86,12 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
   const double factor_bytes = 8.0 * b.analysis.predicted_nnz;
   b.predicted_direct_seconds = b.analysis.predicted_flops / rate +
                                static_cast<double>(columns) * options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
-                               blocks * 3.0 * pass * 2.0;
+                               blocks * 3.0 * pass * 2.0 +
+                               (options.selected_inversion
+                                    ? 2.0 * b.analysis.predicted_flops / rate
+                                    : static_cast<double>(options.state_solves_after) *
+                                              options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
+                                          after_blocks * 3.0 * pass * 2.0);
   const std::string figures = "Schur complement on factor " + std::to_string(absorber.state_factor()) + " (" +
                               std::to_string(b.analysis.levels) + " levels, " +
                               std::to_string(b.analysis.components) + " component(s)): predicted factor " +
@@ -107,7 +113,7 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
     b.reason = "iterative (conjugate gradient, Jacobi): cheaper; " + figures;
   }
   if (direct) {
-    if (factor->Factorise(ctx.threads())) {
+    if (factor->Factorise(options.factor_threads)) {
       b.analysis = factor->analysis();
       b.kind = BackendKind::kDirect;
       b.factor = factor;

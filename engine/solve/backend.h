@@ -15,10 +15,11 @@
 //
 // COST MODEL (auto). Iterating costs columns/8 blocks x assumed_iterations
 // passes over the cells (a block of 8 columns shares each pass at about 3x
-// the time of one column's pass; the pass time is measured, not guessed).
+// the time of one column's pass, modelled per collapsed cell).
 // The factor costs its predicted flops at the BLAS's rate plus, per column,
-// two triangular solves over its predicted nonzeros and two passes. Direct
-// is chosen when it is predicted cheaper and fits max_factor_bytes.
+// two triangular solves over its predicted nonzeros and two passes. Solves
+// the caller needs afterwards (state_solves_after) are added to both sides.
+// Direct is chosen when it is predicted cheaper and fits max_factor_bytes.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,19 @@ struct BackendOptions {
   // Seconds per nonzero of the factor and per column, for one forward plus
   // one backward solve.
   double solve_seconds_per_nonzero = 4e-9;
+  // One column's pass over the collapsed cells (about 2-6 ns per cell on
+  // one core; both sides of the comparison scale alike with threads).
+  double seconds_per_cell_pass = 4e-9;
+  // Work the caller does after the absorption, priced in the choice: this
+  // many further Schur solves (e.g. the effects' standard errors) ...
+  int64_t state_solves_after = 0;
+  // ... which a direct factor replaces by one selected inversion (priced as
+  // two factorisations) when this is set.
+  bool selected_inversion = false;
+  // BLAS threads while factorising. More is faster on large factors, but the
+  // BLAS then splits its sums by thread, so the factor (and, within the
+  // solver's tolerance, the results) would depend on the thread count.
+  int factor_threads = 1;
 };
 
 struct Backend {
