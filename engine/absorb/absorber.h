@@ -153,8 +153,9 @@ class Absorber {
   bool has_preconditioner() const { return preconditioner_ != nullptr; }
 
   // Solves S v = b for the columns of b_sr (num_state() x r) by preconditioned
-  // conjugate gradient from 0 (so v is the minimum-norm solution on each
-  // connected component when b is consistent); it stops when the largest
+  // conjugate gradient from 0, for b consistent (summing to zero over each
+  // connected component; v is then one solution, others differ by a constant
+  // per component); it stops when the largest
   // preconditioned residual, relative to the first, is below
   // max(tolerance, 1e-10).
   // Two factors only. `worst` (optional) gets the worst column's convergence.

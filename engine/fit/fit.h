@@ -79,10 +79,11 @@
 // observations of level g, n_c of the component): the variance of
 // psi_j - u_c' psi, i.e. of the effect under the mean-zero normalisation.
 // With one factor u = 0 and Var(psi_j) = s2 / w_j + xbar_j' V_beta xbar_j,
-// w_j = sum of weights in level j. [N^-]_00's diagonal is computed by blocks
-// of CHOLMOD solves (256 levels per block when factor 0 carries the reduced
-// Laplacian, whose grounded inverse it then is; 64 otherwise); skipped (with a
-// warning) above max_levels_for_std_errors or with 3+ factors.
+// w_j = sum of weights in level j. The quadratic forms of [N^-]_00 are
+// computed exactly (one solve per level, or selected inversion of a direct
+// factor) or estimated by random projections, as fit/effect_std_errors.h
+// sets out; FitResult::fe_std_error_method says which. Not computed (with a
+// warning) with 3+ factors.
 #pragma once
 
 #include <Eigen/Dense>
@@ -131,14 +132,13 @@ struct FitOptions {
   std::string r2_without_factor;
   bool recover_fixed_effects = true;
   bool fixed_effect_std_errors = true;    // for the first factor
-  // Two factors without a direct factor: the diagonal of the inverse is
-  // estimated from this many random projections (each SE then has a relative
+  // Two factors, more first-factor levels than this and no factor on them:
+  // the diagonal of the inverse is estimated from this many random projections (each SE then has a relative
   // standard deviation of about 1 / sqrt(2 p); stated in the output).
   int fe_std_error_projections = 200;
   uint64_t fe_std_error_seed = 20240101;
-  // Two factors: the effects' standard errors need one CHOLMOD solve per 64
-  // levels of the first factor, so they are skipped (with a warning) above
-  // this many levels. One factor: always computed (the cost is O(n)).
+  // Two factors: exact standard errors by selected inversion of the direct
+  // factor up to this many first-factor levels (projections above).
   int32_t max_levels_for_std_errors = 20000;
   // Two factors: the CHOLMOD factor of the reduced Laplacian is built only when
   // its side (the factor with fewer levels) has at most this many levels; its

@@ -298,5 +298,51 @@ TEST(Fit, StudentP) {
   EXPECT_NEAR(StudentTwoSidedP(12.7062047361747, 1), 0.05, 1e-10);
 }
 
+
+// Every route to the first factor's effect SEs (fit/effect_std_errors.h)
+// against the dense reference, with the first factor on either side of the
+// absorber (eliminated when it has more levels).
+struct SeRouteCase {
+  std::vector<int32_t> levels;
+  AbsorbMethod method;
+  int projections;
+  const char* method_starts;
+  bool exact;
+};
+
+class EffectStdErrorRoutes : public ::testing::TestWithParam<SeRouteCase> {};
+
+TEST_P(EffectStdErrorRoutes, AgreeWithTheDenseReference) {
+  const SeRouteCase c = GetParam();
+  const Design d = testing::MakeDesign(1500, c.levels, 2, true, 2, 91);
+  const testing::DenseFit ref = testing::DenseReference(d);
+  FitOptions o = TightOptions(c.method);
+  o.compare_recoveries = false;
+  o.fe_std_error_projections = c.projections;
+  const FitResult r = Fit(d, o, parallel::Context(2));
+  EXPECT_EQ(r.fe_std_error_method.rfind(c.method_starts, 0), 0u) << r.fe_std_error_method;
+  ASSERT_EQ(r.fixed_effects[0].std_error_g.size(), ref.fe0_se.size());
+  if (c.exact) {
+    EXPECT_LT(MaxAbsDiff(r.fixed_effects[0].std_error_g, ref.fe0_se), kTol);
+  } else {
+    // Each SE has a relative sd of about 1/sqrt(2p).
+    const double sd = 1.0 / std::sqrt(2.0 * c.projections);
+    const Eigen::ArrayXd rel = (r.fixed_effects[0].std_error_g.array() / ref.fe0_se.array() - 1.0).abs();
+    EXPECT_LT(rel.mean(), 1.2 * sd);
+    EXPECT_LT(rel.maxCoeff(), 5.0 * sd);
+    EXPECT_GT(rel.maxCoeff(), 0.0);  // an estimate, not the exact value
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Routes, EffectStdErrorRoutes,
+    ::testing::Values(SeRouteCase{{20, 90}, AbsorbMethod::kIterative, 200, "exact (20 solves)", true},
+                      SeRouteCase{{90, 20}, AbsorbMethod::kIterative, 200, "exact (90 solves)", true},
+                      SeRouteCase{{90, 20}, AbsorbMethod::kDirect, 200, "exact (90 solves)", true},
+                      SeRouteCase{{30, 90}, AbsorbMethod::kDirect, 10, "exact (selected inversion", true},
+                      SeRouteCase{{200, 40}, AbsorbMethod::kIterative, 150, "random projections (p = 150", false},
+                      SeRouteCase{{200, 40}, AbsorbMethod::kDirect, 150, "random projections (p = 150", false},
+                      SeRouteCase{{40, 200}, AbsorbMethod::kIterative, 30, "random projections (p = 30", false}));
+
 }  // namespace
 }  // namespace cwfx::fit
