@@ -127,13 +127,15 @@ std::string Fmt(const char* format, double a, double b = 0) {
 }  // namespace
 
 EffectStdErrorRoute ChooseEffectStdErrorRoute(const Design& design, const absorb::Absorber& absorber,
-                                              bool have_factor, const EffectStdErrorOptions& options) {
+                                              const solve::SchurFactorAnalysis* factor,
+                                              const EffectStdErrorOptions& options) {
   const int num_q = static_cast<int>(design.factors.size());
   if (num_q == 1) return EffectStdErrorRoute::kOneFactor;
   if (num_q != 2 || options.normalisation == absorb::Normalisation::kNone) return EffectStdErrorRoute::kNone;
   const int32_t g0 = design.factors[0].num_levels;
   if (g0 <= std::max(1, options.projections)) return EffectStdErrorRoute::kSolves;
-  if (have_factor && absorber.state_factor() == 0 && g0 <= options.max_levels_for_selected_inversion)
+  if (factor != nullptr && absorber.state_factor() == 0 && g0 <= options.max_levels_for_selected_inversion &&
+      factor->predicted_flops <= options.max_selected_inversion_flops)
     return EffectStdErrorRoute::kSelectedInversion;
   return EffectStdErrorRoute::kProjections;
 }
@@ -147,7 +149,7 @@ EffectStdErrors FirstFactorStdErrors(const Design& design, const absorb::Compone
   const int num_q = static_cast<int>(design.factors.size());
   const int32_t g0 = design.factors[0].num_levels;
   const int kk = static_cast<int>(gm_gk.cols());
-  const EffectStdErrorRoute route = ChooseEffectStdErrorRoute(design, absorber, backend.factor != nullptr, options);
+  const EffectStdErrorRoute route = ChooseEffectStdErrorRoute(design, absorber, backend.factor ? &backend.analysis : nullptr, options);
   if (route == EffectStdErrorRoute::kNone) {
     out.warnings.push_back(num_q > 2 ? "standard errors of the fixed effects need 1 or 2 factors; not computed"
                                      : "standard errors of the fixed effects need a normalisation; not computed");

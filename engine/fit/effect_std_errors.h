@@ -40,8 +40,12 @@ struct EffectStdErrorOptions {
   absorb::Normalisation normalisation = absorb::Normalisation::kFirstFactorMeanZero;
   int projections = 200;
   uint64_t seed = 20240101;
-  // Selected inversion only up to this many first-factor levels.
+  // Selected inversion only up to this many first-factor levels, and only
+  // when the factor's predicted flops are at most this (the recurrences run
+  // column by column without BLAS, about 1 GFlop/s: a nearly dense factor
+  // of 5,000 levels would take a minute, its projections seconds).
   int32_t max_levels_for_selected_inversion = 20000;
+  double max_selected_inversion_flops = 4e9;
 };
 
 struct EffectStdErrors {
@@ -52,10 +56,12 @@ struct EffectStdErrors {
 
 enum class EffectStdErrorRoute { kNone, kOneFactor, kSolves, kSelectedInversion, kProjections };
 
-// The route the rules above take (fit passes its extra cost to the backend
-// choice before any factor exists, so "selected inversion" is then a guess).
+// The route the rules above take; factor = the direct factor's analysis
+// (null: no factor). Before the backend exists, fit asks with a factor of
+// unknown cost (predicted_flops 0) to price the work in the backend choice.
 EffectStdErrorRoute ChooseEffectStdErrorRoute(const Design& design, const absorb::Absorber& absorber,
-                                              bool have_factor, const EffectStdErrorOptions& options);
+                                              const solve::SchurFactorAnalysis* factor,
+                                              const EffectStdErrorOptions& options);
 
 // sigma2 and v_beta (kk x kk) are the iid residual variance and the
 // covariates' vcov; gm_gk the first factor's block of the effects of each kept

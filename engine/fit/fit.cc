@@ -221,8 +221,10 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     // absorption, or the selected inversion that a factor on the first factor
     // allows instead.
     const EffectStdErrorOptions se = StdErrorOptions(options);
-    const EffectStdErrorRoute route = ChooseEffectStdErrorRoute(design, absorber, true, se);
+    const solve::SchurFactorAnalysis unknown_cost;
+    const EffectStdErrorRoute route = ChooseEffectStdErrorRoute(design, absorber, &unknown_cost, se);
     backend_options.selected_inversion = route == EffectStdErrorRoute::kSelectedInversion;
+    backend_options.max_selected_inversion_flops = se.max_selected_inversion_flops;
     backend_options.state_solves_after =
         route == EffectStdErrorRoute::kSolves ? design.factors[0].num_levels : std::max(1, se.projections);
   }

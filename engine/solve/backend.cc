@@ -87,8 +87,9 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
   b.predicted_direct_seconds = b.analysis.predicted_flops / rate +
                                static_cast<double>(columns) * options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
                                blocks * 3.0 * pass * 2.0 +
-                               (options.selected_inversion
-                                    ? 2.0 * b.analysis.predicted_flops / rate
+                               (options.selected_inversion &&
+                                            b.analysis.predicted_flops <= options.max_selected_inversion_flops
+                                    ? b.analysis.predicted_flops / options.selected_inversion_flops_per_second
                                     : static_cast<double>(options.state_solves_after) *
                                               options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
                                           after_blocks * 3.0 * pass * 2.0);

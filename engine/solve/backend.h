@@ -57,9 +57,12 @@ struct BackendOptions {
   // Work the caller does after the absorption, priced in the choice: this
   // many further Schur solves (e.g. the effects' standard errors) ...
   int64_t state_solves_after = 0;
-  // ... which a direct factor replaces by one selected inversion (priced as
-  // two factorisations) when this is set.
+  // ... which a direct factor replaces by one selected inversion when this
+  // is set and its predicted flops are at most max_selected_inversion_flops
+  // (priced at selected_inversion_flops_per_second: no BLAS).
   bool selected_inversion = false;
+  double max_selected_inversion_flops = 4e9;
+  double selected_inversion_flops_per_second = 1e9;
   // BLAS threads while factorising. More is faster on large factors, but the
   // BLAS then splits its sums by thread, so the factor (and, within the
   // solver's tolerance, the results) would depend on the thread count.

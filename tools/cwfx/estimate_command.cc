@@ -193,8 +193,9 @@ Action AddEstimateCommand(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "iterative", "direct"}))
       ->capture_default_str();
   sub->add_option("--fe-std-errors", flags->fe_std_errors,
-                  "Standard errors of the first factor's effects: auto (exact with a direct factor, else random "
-                  "projections), projections, none")
+                  "Standard errors of the first factor's effects: auto (exact when cheap: one solve per level "
+                  "up to the projection count, or selected inversion of a direct factor; else random projections), "
+                  "projections (no selected inversion), none")
       ->check(CLI::IsMember({"auto", "projections", "none"}))
       ->capture_default_str();
   sub->add_option("--fe-std-error-projections", flags->fe_std_error_projections,
