@@ -1,6 +1,7 @@
 // cwfx: caseworker fixed effects from administrative registers.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "config_file.h"
 #include "core/error.h"
 #include "core/version.h"
 #include "distribution.h"
@@ -66,8 +68,18 @@ int RunMain(int argc, char** argv) {
   add(&cwfx::cli::AddSimulateCommand);
   add(&cwfx::cli::AddMergeCommand);
 
+  // --config FILE is expanded into flags here: CLI11 reads configuration
+  // files only for the main program, not for subcommands.
+  std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    app.parse(argc, argv);
+    args = cwfx::cli::ExpandConfigFile(app, args);
+  } catch (const cwfx::Error& e) {
+    std::fprintf(stderr, "cwfx: error: %s\n", e.what());
+    return 2;
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 consumes a vector from its back
+  try {
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; every real parse
     // error (unknown flag, missing file, bad value) is bad input: exit 2.
