@@ -1219,6 +1219,35 @@ SchurComplement Absorber::BuildSchurComplement(const parallel::Context& ctx) con
   return sc;
 }
 
+ColumnConvergence Absorber::PilotIterations(int cap, const parallel::Context& ctx) const {
+  const Plan& plan = *plan_;
+  CWFX_CHECK(plan.num_factors >= 2, "PilotIterations: needs two or more factors");
+  const int64_t n = plan.num_obs;
+  // A splitmix64 hash of the index, mapped to [-1, 1): no structure the
+  // factors could share, the same bits on every machine and thread count.
+  std::vector<double> x(static_cast<size_t>(n));
+  parallel::ParallelFor(ctx, 0, n, kObsBlock, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      uint64_t z = static_cast<uint64_t>(i) + 0x9e3779b97f4a7c15ULL;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      z ^= z >> 31;
+      x[static_cast<size_t>(i)] = static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
+    }
+  });
+  std::unique_ptr<Workspace> ws = plan.Acquire();
+  ComputeLevelSums(x.data(), *ws, ctx);
+  const double inv_scale = InverseScale(x.data(), *ws, ctx);
+  std::fill(ws->a_l.begin(), ws->a_l.end(), 0.0);
+  if (options_.acceleration != Acceleration::kConjugateGradient) {
+    // Sweeps: count them through the general path.
+    std::vector<double> residual(static_cast<size_t>(n));
+    return SolveColumn(x.data(), residual.data(), options_.tolerance, cap, nullptr, ctx);
+  }
+  return plan.SolveSchurCg(ws->sx_l.data(), inv_scale, std::max(options_.tolerance, kCgFloor), cap, *ws, ctx,
+                           preconditioner_.get());
+}
+
 Eigen::MatrixXd Absorber::SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
                                      ColumnConvergence* worst) const {
   const Plan& plan = *plan_;

@@ -162,6 +162,12 @@ class Absorber {
   Eigen::MatrixXd SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
                              ColumnConvergence* worst = nullptr) const;
 
+  // How many iterations the current conjugate gradient (Jacobi unless a
+  // preconditioner is set) needs on a pseudo-random column (a fixed
+  // function of the observation index: deterministic), stopped after `cap`.
+  // The backend choice prices iteration with it. Two or more factors.
+  ColumnConvergence PilotIterations(int cap, const parallel::Context& ctx) const;
+
   // Replaces every column (n x k, column-major) by its (weighted) residual
   // from the projection onto the span of all factors' dummies. Columns run in
   // parallel, and each column's passes run in parallel over levels and

@@ -28,12 +28,17 @@ struct CoreFit {
   std::vector<int> dropped;
   Eigen::VectorXd beta;
   Eigen::MatrixXd h;            // (X~'WX~)^-1, kept x kept
-  Eigen::MatrixXd xt;           // absorbed kept covariates, n x k
-  Eigen::VectorXd yt;           // absorbed outcome
+  // The absorbed [y X~], absorbed in place: column 0 the outcome, columns
+  // 1..kept the kept covariates (dropped ones compacted away, the rest of
+  // the columns unused). One n x (k+1) matrix is the fit's only copy.
+  Eigen::MatrixXd z;
   Eigen::VectorXd e;            // residuals
   double rss = 0;
   absorb::AbsorbSummary summary;
   bool direct = false;
+
+  auto Yt() const { return z.col(0); }
+  auto Xt() const { return z.middleCols(1, static_cast<Eigen::Index>(kept.size())); }
 };
 
 std::vector<solve::FactorCodes> Views(const std::vector<absorb::Factor>& factors) {
@@ -67,6 +72,28 @@ EffectStdErrorOptions StdErrorOptions(const FitOptions& o) {
   return e;
 }
 
+// A' diag(s) A for a tall n x k block A (s empty: A'A), summed over fixed
+// row chunks so that no n x k temporary is made.
+Eigen::MatrixXd WeightedGram(const Eigen::Ref<const Eigen::MatrixXd>& a, const double* s) {
+  const Eigen::Index n = a.rows(), k = a.cols();
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(k, k);
+  constexpr Eigen::Index kChunk = 4096;
+  Eigen::MatrixXd scaled(std::min(n, kChunk), k);
+  for (Eigen::Index lo = 0; lo < n; lo += kChunk) {
+    const Eigen::Index m = std::min(kChunk, n - lo);
+    const auto block = a.middleRows(lo, m);
+    if (s == nullptr) {
+      g.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
+    } else {
+      const Eigen::Map<const Eigen::VectorXd> sv(s + lo, m);
+      scaled.topRows(m) = sv.asDiagonal() * block;
+      g.noalias() += scaled.topRows(m).transpose() * block;
+    }
+  }
+  if (s == nullptr) g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  return g;
+}
+
 // [y X] absorbed by `absorber` (its backend already prepared); effects_lk
 // (optional) receives every column's effect coefficients.
 CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<double>& w, const Eigen::VectorXd& y,
@@ -75,24 +102,18 @@ CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<doubl
   const int64_t n = y.size();
   const int k = static_cast<int>(x.cols());
   CoreFit cf;
-  Eigen::MatrixXd z(n, k + 1);
-  z.col(0) = y;
-  z.rightCols(k) = x;
+  std::vector<double> ss_raw(static_cast<size_t>(k));
+  for (int j = 0; j < k; ++j) ss_raw[static_cast<size_t>(j)] = WeightedCentredSS(x.col(j), w);
+  cf.z.resize(n, k + 1);
+  cf.z.col(0) = y;
+  cf.z.rightCols(k) = x;
   cf.direct = absorber.has_preconditioner();
-  cf.summary = absorber.Absorb(z, ctx, effects_lk);
-  cf.yt = z.col(0);
-  const Eigen::Map<const Eigen::VectorXd> wv(w.data(), static_cast<Eigen::Index>(w.size()));
-  Eigen::MatrixXd xt_all = z.rightCols(k);
-  Eigen::MatrixXd a;
-  Eigen::VectorXd b;
-  if (w.empty()) {
-    a = xt_all.transpose() * xt_all;
-    b = xt_all.transpose() * cf.yt;
-  } else {
-    const Eigen::MatrixXd wx = wv.asDiagonal() * xt_all;
-    a = wx.transpose() * xt_all;
-    b = wx.transpose() * cf.yt;
-  }
+  cf.summary = absorber.Absorb(cf.z, ctx, effects_lk);
+  const double* wp = w.empty() ? nullptr : w.data();
+  // [y X~]' W [y X~] in one pass: a = X~'WX~, b = X~'Wy~.
+  const Eigen::MatrixXd gram = WeightedGram(cf.z, wp);
+  const Eigen::MatrixXd a = gram.bottomRightCorner(k, k);
+  const Eigen::VectorXd b = gram.col(0).tail(k);
   // Sequential pivoted Cholesky in the given order.
   Eigen::MatrixXd lk(k, k);
   lk.setZero();
@@ -103,8 +124,8 @@ CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<doubl
     Eigen::VectorXd l = m > 0 ? Eigen::VectorXd(lk.topLeftCorner(m, m).triangularView<Eigen::Lower>().solve(col))
                               : Eigen::VectorXd();
     const double d = a(j, j) - (m > 0 ? l.squaredNorm() : 0.0);
-    const double ss_raw = WeightedCentredSS(x.col(j), w);
-    if (ss_raw > 0 && d > opt.collinearity_tolerance * ss_raw) {
+    const double ss = ss_raw[static_cast<size_t>(j)];
+    if (ss > 0 && d > opt.collinearity_tolerance * ss) {
       if (m > 0) lk.row(m).head(m) = l.transpose();
       lk(m, m) = std::sqrt(d);
       cf.kept.push_back(j);
@@ -113,19 +134,19 @@ CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<doubl
     }
   }
   const int kk = static_cast<int>(cf.kept.size());
-  cf.xt.resize(n, kk);
   Eigen::VectorXd bk(kk);
   for (int i = 0; i < kk; ++i) {
-    cf.xt.col(i) = xt_all.col(cf.kept[i]);
+    // kept[i] >= i: moving left in increasing order never overwrites a kept column.
+    if (cf.kept[i] != i) cf.z.col(1 + i) = cf.z.col(1 + cf.kept[i]);
     bk[i] = b[cf.kept[i]];
   }
-  xt_all.resize(0, 0);
   const auto lt = lk.topLeftCorner(kk, kk).triangularView<Eigen::Lower>();
   Eigen::MatrixXd linv = lt.solve(Eigen::MatrixXd::Identity(kk, kk));
   cf.h = linv.transpose() * linv;
   cf.beta = cf.h * bk;
-  cf.e = cf.yt - cf.xt * cf.beta;
-  cf.rss = w.empty() ? cf.e.squaredNorm() : (wv.array() * cf.e.array().square()).sum();
+  cf.e = cf.Yt();
+  cf.e.noalias() -= cf.Xt() * cf.beta;
+  cf.rss = w.empty() ? cf.e.squaredNorm() : (Eigen::Map<const Eigen::VectorXd>(wp, n).array() * cf.e.array().square()).sum();
   return cf;
 }
 
@@ -309,18 +330,18 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
       r.vcov_kk = r.sigma2 * cf.h;
       r.t_dof = static_cast<double>(r.residual_dof);
     } else if (options.vcov == VcovType::kHC1) {
-      Eigen::VectorXd s = cf.e;
-      if (!w.empty()) s.array() *= wv.array();
-      const Eigen::MatrixXd sx = s.asDiagonal() * cf.xt;
-      const Eigen::MatrixXd meat = sx.transpose() * sx;
+      Eigen::VectorXd s2 = cf.e.array().square();
+      if (!w.empty()) s2.array() *= wv.array().square();
+      const Eigen::MatrixXd meat = WeightedGram(cf.Xt(), s2.data());
       r.vcov_kk = nd / static_cast<double>(r.residual_dof) * (cf.h * meat * cf.h);
       r.t_dof = static_cast<double>(r.residual_dof);
     } else {
       const int32_t g = design.num_clusters;
       Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(g, kk);
+      const auto xt = cf.Xt();
       for (int64_t i = 0; i < n; ++i) {
         const double s = cf.e[i] * (w.empty() ? 1.0 : w[i]);
-        scores.row(design.cluster_n[i]) += s * cf.xt.row(i);
+        scores.row(design.cluster_n[i]) += s * xt.row(i);
       }
       const Eigen::MatrixXd meat = scores.transpose() * scores;
       int64_t nested_levels = 0;
@@ -342,17 +363,18 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
     const Eigen::VectorXd& y = design.y_n;
     if (w.empty()) {
       r.tss = (y.array() - y.mean()).square().sum();
-      r.tss_within = cf.yt.squaredNorm();
+      r.tss_within = cf.Yt().squaredNorm();
     } else {
       const double ybar = wv.dot(y) / wv.sum();
       r.tss = (wv.array() * (y.array() - ybar).square()).sum();
-      r.tss_within = (wv.array() * cf.yt.array().square()).sum();
+      r.tss_within = (wv.array() * cf.Yt().array().square()).sum();
     }
     r.r2 = r.tss > 0 ? 1 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
     r.adj_r2 = r.tss > 0 ? 1 - (r.rss / static_cast<double>(r.residual_dof)) / (r.tss / (nd - 1))
                          : std::numeric_limits<double>::quiet_NaN();
     r.within_r2 = r.tss_within > 0 ? 1 - r.rss / r.tss_within : std::numeric_limits<double>::quiet_NaN();
   }
+  cf.z.resize(0, 0);  // the absorbed columns are done with: free them before the refit and the SEs
   if (!options.r2_without_factor.empty()) {
     r.r2_without_factor = options.r2_without_factor;
     std::vector<absorb::Factor> rest;

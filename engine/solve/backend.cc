@@ -1,6 +1,7 @@
 // The backend choice (see backend.h for the rule and the cost model).
 #include "solve/backend.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,28 +55,58 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
   // never depends on the machine's load or the thread count.
   const double pass = options.seconds_per_cell_pass * static_cast<double>(absorber.num_cells());
   const double after_blocks = std::ceil(static_cast<double>(options.state_solves_after) / 8.0);
-  b.predicted_iterative_seconds = (blocks + after_blocks) * 3.0 * pass * options.assumed_iterations;
+  // One iteration of every column the caller will solve, in blocks of 8.
+  const double per_iteration = (blocks + after_blocks) * 3.0 * pass;
+  const std::string jacobi = "iterative (conjugate gradient, Jacobi)";
 
   absorb::SchurComplement schur = absorber.BuildSchurComplement(ctx);
-  // Before the ordering: the factor holds at least S's own nonzeros, and
-  // factorising costs at least sum_j (nonzeros of S's column j)^2 flops.
-  {
+  const std::string schur_text = "Schur complement on factor " + std::to_string(absorber.state_factor()) + " (" +
+                                 std::to_string(schur.lower.rows()) + " levels";
+  // Before the ordering: the factor holds at least S's own nonzeros.
+  const double lower_bytes = 8.0 * static_cast<double>(schur.lower.nonZeros());
+  if (options.request != BackendRequest::kDirect && lower_bytes > options.max_factor_bytes) {
+    b.kind = BackendKind::kIterative;
+    b.reason = jacobi + ": the " + schur_text + ", " + Num(static_cast<double>(schur.lower.nonZeros())) +
+               " nonzeros) already exceeds the factor's memory limit of " +
+               Num(options.max_factor_bytes / 1048576.0) + " MiB";
+    b.seconds = seconds();
+    return b;
+  }
+  // The iterations are counted, not assumed: a capped pilot solve of one
+  // pseudo-random column (deterministic). The cap is where iterating would
+  // cost as much as the factor, so the pilot costs a fraction of the cheaper
+  // route (it makes one column's passes; the solve makes all columns').
+  // First against the direct route's lower bound (factorising costs at least
+  // the sum over S's columns of their squared nonzero counts): a pilot that
+  // converges under it makes the symbolic analysis unnecessary.
+  int pilot_cap = 0;
+  absorb::ColumnConvergence pilot;
+  auto run_pilot = [&](double direct_seconds) {
+    const double break_even = direct_seconds / (per_iteration * options.iteration_safety);
+    pilot_cap = static_cast<int>(
+        std::clamp(std::ceil(break_even), 5.0, static_cast<double>(options.max_pilot_iterations)));
+    pilot = absorber.PilotIterations(pilot_cap, ctx);
+    const double k = pilot.converged ? pilot.iterations : std::max<double>(pilot_cap, pilot.iterations) * 2.0;
+    b.predicted_iterative_seconds = per_iteration * k * options.iteration_safety;
+  };
+  if (options.request == BackendRequest::kAuto) {
     double lower_flops = 0;
     const auto* outer = schur.lower.outerIndexPtr();
     for (int64_t j = 0; j < schur.lower.cols(); ++j) {
       const double c = static_cast<double>(outer[j + 1] - outer[j]);
       lower_flops += c * c;
     }
-    const double lower_bytes = 8.0 * static_cast<double>(schur.lower.nonZeros());
-    const bool too_big = lower_bytes > options.max_factor_bytes;
-    const bool too_slow = lower_flops / rate > b.predicted_iterative_seconds;
-    if (options.request != BackendRequest::kDirect && (too_big || too_slow)) {
+    // ... plus the solves, each over at least S's own nonzeros.
+    const double lower_seconds =
+        lower_flops / rate + static_cast<double>(columns + options.state_solves_after) *
+                                 options.solve_seconds_per_nonzero * static_cast<double>(schur.lower.nonZeros());
+    run_pilot(lower_seconds);
+    if (pilot.converged && b.predicted_iterative_seconds < lower_seconds) {
       b.kind = BackendKind::kIterative;
-      b.reason = std::string("iterative (conjugate gradient, Jacobi): the Schur complement on factor ") +
-                 std::to_string(absorber.state_factor()) + " (" + std::to_string(schur.lower.rows()) + " levels, " +
-                 Num(static_cast<double>(schur.lower.nonZeros())) + " nonzeros) already " +
-                 (too_big ? "exceeds the factor's memory limit" : "costs more to factorise than iterating") +
-                 " (predicted iterative " + Num(b.predicted_iterative_seconds) + " s)";
+      b.reason = jacobi + ": cheaper; " + schur_text + ", " + Num(static_cast<double>(schur.lower.nonZeros())) +
+                 " nonzeros): pilot column converged in " + std::to_string(pilot.iterations) +
+                 " iterations; predicted iterative " + Num(b.predicted_iterative_seconds) +
+                 " s, under the direct route's lower bound of " + Num(lower_seconds) + " s";
       b.seconds = seconds();
       return b;
     }
@@ -84,34 +115,44 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
   schur = absorb::SchurComplement{};
   b.analysis = factor->analysis();
   const double factor_bytes = 8.0 * b.analysis.predicted_nnz;
+  const bool inversion =
+      options.selected_inversion && b.analysis.predicted_flops <= options.max_selected_inversion_flops;
   b.predicted_direct_seconds = b.analysis.predicted_flops / rate +
                                static_cast<double>(columns) * options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
                                blocks * 3.0 * pass * 2.0 +
-                               (options.selected_inversion &&
-                                            b.analysis.predicted_flops <= options.max_selected_inversion_flops
-                                    ? b.analysis.predicted_flops / options.selected_inversion_flops_per_second
-                                    : static_cast<double>(options.state_solves_after) *
-                                              options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
-                                          after_blocks * 3.0 * pass * 2.0);
-  const std::string figures = "Schur complement on factor " + std::to_string(absorber.state_factor()) + " (" +
-                              std::to_string(b.analysis.levels) + " levels, " +
-                              std::to_string(b.analysis.components) + " component(s)): predicted factor " +
-                              Num(b.analysis.predicted_nnz) + " nonzeros, " + Num(b.analysis.predicted_flops) +
-                              " flops; predicted direct " + Num(b.predicted_direct_seconds) + " s vs iterative " +
-                              Num(b.predicted_iterative_seconds) + " s";
+                               (inversion ? b.analysis.predicted_flops / options.selected_inversion_flops_per_second
+                                          : static_cast<double>(options.state_solves_after) *
+                                                    options.solve_seconds_per_nonzero * b.analysis.predicted_nnz +
+                                                after_blocks * 3.0 * pass * 2.0);
   const bool fits = factor_bytes <= options.max_factor_bytes;
+  // A second pilot only when the first stopped short of the new break-even.
+  if (options.request == BackendRequest::kAuto && fits && !pilot.converged &&
+      b.predicted_direct_seconds / (per_iteration * options.iteration_safety) > pilot_cap)
+    run_pilot(b.predicted_direct_seconds);
+  const std::string pilot_text =
+      pilot_cap == 0 ? std::string()
+      : pilot.converged
+          ? "; pilot column converged in " + std::to_string(pilot.iterations) + " iterations"
+          : "; pilot column not converged in " + std::to_string(pilot_cap) + " iterations";
+  const std::string figures = schur_text + ", " + std::to_string(b.analysis.components) +
+                              " component(s)): predicted factor " + Num(b.analysis.predicted_nnz) + " nonzeros, " +
+                              Num(b.analysis.predicted_flops) + " flops; predicted direct " +
+                              Num(b.predicted_direct_seconds) + " s" +
+                              (pilot_cap == 0 ? std::string()
+                                              : " vs iterative " + Num(b.predicted_iterative_seconds) + " s") +
+                              pilot_text;
   bool direct = false;
   if (options.request == BackendRequest::kDirect) {
     direct = true;
     b.reason = "direct (CHOLMOD-preconditioned conjugate gradient): requested; " + figures;
   } else if (!fits) {
-    b.reason = "iterative (conjugate gradient, Jacobi): the factor would need " + Num(factor_bytes / 1048576.0) +
-               " MiB, over the limit of " + Num(options.max_factor_bytes / 1048576.0) + " MiB; " + figures;
+    b.reason = jacobi + ": the factor would need " + Num(factor_bytes / 1048576.0) + " MiB, over the limit of " +
+               Num(options.max_factor_bytes / 1048576.0) + " MiB; " + figures;
   } else if (b.predicted_direct_seconds < b.predicted_iterative_seconds) {
     direct = true;
     b.reason = "direct (CHOLMOD-preconditioned conjugate gradient): cheaper; " + figures;
   } else {
-    b.reason = "iterative (conjugate gradient, Jacobi): cheaper; " + figures;
+    b.reason = jacobi + ": cheaper; " + figures;
   }
   if (direct) {
     if (factor->Factorise(options.factor_threads)) {
@@ -122,7 +163,7 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
       b.reason += "; factorised in " + Num(b.analysis.factorise_seconds) + " s";
     } else {
       b.kind = BackendKind::kIterative;
-      b.reason = "iterative (conjugate gradient, Jacobi): the factor failed (" + factor->message() + "); " + figures;
+      b.reason = jacobi + ": the factor failed (" + factor->message() + "); " + figures;
     }
   } else {
     b.kind = BackendKind::kIterative;

@@ -13,7 +13,8 @@
 //               of factors), when the factor would cost more than iterating
 //               or more memory than allowed.
 //
-// COST MODEL (auto). Iterating costs columns/8 blocks x assumed_iterations
+// COST MODEL (auto). Iterating costs columns/8 blocks x the iterations a
+// capped pilot solve of one pseudo-random column needed (x iteration_safety)
 // passes over the cells (a block of 8 columns shares each pass at about 3x
 // the time of one column's pass, modelled per collapsed cell).
 // The factor costs its predicted flops at the BLAS's rate plus, per column,
@@ -41,19 +42,24 @@ struct BackendOptions {
   BackendRequest request = BackendRequest::kAuto;
   // The predicted factor (8 bytes per nonzero) must fit in this.
   double max_factor_bytes = 1024.0 * 1024 * 1024;
-  // Iterations of Jacobi-preconditioned conjugate gradient the model assumes
-  // (well-mixed graphs need 20-60, low-mobility graphs thousands).
-  double assumed_iterations = 100;
-  // Factorisation rate of the BLAS (flops per second); OpenBLAS on 2 cores
-  // sustains several GFlop/s on supernodal updates, reference BLAS ~1.
-  double openblas_flops_per_second = 4e9;
+  // Iterations of Jacobi-preconditioned conjugate gradient are counted by a
+  // pilot solve of one column (well-mixed graphs need 10-60, low-mobility
+  // graphs thousands), capped at the break-even count and at this; other
+  // columns are assumed to need iteration_safety times as many.
+  int max_pilot_iterations = 2000;
+  double iteration_safety = 1.25;
+  // Factorisation rate of the BLAS (flops per second) on one thread:
+  // OpenBLAS reaches 2.6e10 on a nearly dense 5,000-level factor here (less
+  // on small supernodes); reference BLAS about 1e9.
+  double openblas_flops_per_second = 1.5e10;
   double reference_blas_flops_per_second = 1e9;
   // Seconds per nonzero of the factor and per column, for one forward plus
   // one backward solve.
-  double solve_seconds_per_nonzero = 4e-9;
-  // One column's pass over the collapsed cells (about 2-6 ns per cell on
-  // one core; both sides of the comparison scale alike with threads).
-  double seconds_per_cell_pass = 4e-9;
+  double solve_seconds_per_nonzero = 1.5e-9;
+  // One column's pass over the collapsed cells (num_cells counts every
+  // factor's cells); measured here at about 1.5 ns per cell and column on
+  // one core (a block of 8 columns: 3 passes' time).
+  double seconds_per_cell_pass = 1.5e-9;
   // Work the caller does after the absorption, priced in the choice: this
   // many further Schur solves (e.g. the effects' standard errors) ...
   int64_t state_solves_after = 0;

@@ -195,5 +195,58 @@ TEST(Backend, TheChoiceDoesNotDependOnTheThreadCount) {
   EXPECT_EQ(one.predicted_iterative_seconds, two.predicted_iterative_seconds);
 }
 
+// Two factors from explicit (first, second) level pairs, one observation each.
+std::vector<absorb::Factor> PairFactors(const std::vector<std::pair<int32_t, int32_t>>& obs, int32_t l0, int32_t l1) {
+  std::vector<int32_t> a, b;
+  for (const auto& [x, y] : obs) a.push_back(x), b.push_back(y);
+  return {absorb::Factor{"first", a, l0}, absorb::Factor{"second", b, l1}};
+}
+
+TEST(Backend, ThePilotCountsMoreIterationsOnAChainThanOnAWellMixedGraph) {
+  // 150 first-factor levels (the state); second-factor levels each join two.
+  const int32_t levels = 150;
+  std::vector<std::pair<int32_t, int32_t>> chain, mixed;
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int32_t> pick(0, levels - 1);
+  for (int32_t h = 0; h < 4 * levels; ++h) {
+    const int32_t g = h % (levels - 1);
+    chain.push_back({g, h});
+    chain.push_back({g + 1, h});
+    const int32_t x = pick(rng);
+    int32_t y = pick(rng);
+    if (y == x) y = (x + 1) % levels;
+    mixed.push_back({x, h});
+    mixed.push_back({y, h});
+  }
+  absorb::Absorber on_chain(PairFactors(chain, levels, 4 * levels), {});
+  absorb::Absorber on_mixed(PairFactors(mixed, levels, 4 * levels), {});
+  const absorb::ColumnConvergence c = on_chain.PilotIterations(2000, parallel::Context(1));
+  const absorb::ColumnConvergence m = on_mixed.PilotIterations(2000, parallel::Context(1));
+  ASSERT_TRUE(c.converged);
+  ASSERT_TRUE(m.converged);
+  EXPECT_GT(c.iterations, 3 * m.iterations) << c.iterations << " vs " << m.iterations;
+  // Deterministic: the same count and criterion on any thread count; capped.
+  const absorb::ColumnConvergence c2 = on_chain.PilotIterations(2000, parallel::Context(2));
+  EXPECT_EQ(c.iterations, c2.iterations);
+  EXPECT_EQ(c.criterion, c2.criterion);
+  const absorb::ColumnConvergence capped = on_chain.PilotIterations(5, parallel::Context(1));
+  EXPECT_FALSE(capped.converged);
+  EXPECT_LE(capped.iterations, 5);
+}
+
+TEST(Backend, AutoIteratesWhenThePilotConvergesBeforeTheFactorWouldPayOff) {
+  const Problem p = MakeProblem(4000, {80, 800}, 1, false, 6);
+  absorb::Absorber a(p.factors, p.w);
+  // A BLAS this slow makes any factor dearer than a converging pilot.
+  BackendOptions slow_blas;
+  slow_blas.openblas_flops_per_second = slow_blas.reference_blas_flops_per_second = 1e3;
+  const Backend b = PrepareBackend(a, 4, slow_blas, parallel::Context(1));
+  EXPECT_EQ(b.kind, BackendKind::kIterative) << b.reason;
+  EXPECT_EQ(b.factor, nullptr);
+  EXPECT_FALSE(a.has_preconditioner());
+  EXPECT_NE(b.reason.find("pilot column converged"), std::string::npos) << b.reason;
+  EXPECT_GT(b.predicted_iterative_seconds, 0.0);
+}
+
 }  // namespace
 }  // namespace cwfx::solve
