@@ -145,6 +145,7 @@ table::Table ReadAnyTableImpl(const std::string& path, const ReadAnyOptions& opt
     o.delimiter = ext == ".tsv" ? '\t' : options.csv_delimiter;
     o.missing = reader_policy;
     o.columns = options.columns;
+    o.threads = options.threads;
     t = table::ReadCsv(path, o, report);
   } else if (ext == ".dta" || ext == ".sav" || ext == ".zsav" || ext == ".sas7bdat" || ext == ".xpt") {
     table::ReadStatOptions o;

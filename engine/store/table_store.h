@@ -53,6 +53,8 @@ struct ReadAnyOptions {
   std::string hdf5_group = "/register";
   // Delimiter for .csv/.txt files; .tsv always uses a tab.
   char csv_delimiter = ',';
+  // Threads for parsing CSV/TSV (the table is the same for any count).
+  int threads = 1;
 };
 
 // Dispatches on the extension (case-insensitive):

@@ -1,14 +1,26 @@
 // CSV/TSV reader and writer (dialect and typing rules in csv.h).
 //
-// Reading is one pass over the whole file held in memory: each record is cut
-// into field views (no copies), kept fields are parsed with std::from_chars
-// straight into the column vectors. A column starts out numeric and turns to
-// text at its first non-numeric field; the rows it had already seen are
-// re-read in a short second pass (only up to that row, only for such columns),
-// so typical files (text columns are text from row 1) are read once.
+// The file is memory-mapped and read in windows of kWindowBytes, each cut at
+// line ends into chunks of about kChunkBytes that are parsed in parallel: a
+// chunk counts its records first (so every record knows its row), then cuts
+// them into field views (no copies) and parses kept numeric fields with
+// std::from_chars straight into their rows of the column vectors; text
+// columns (those whose first value is not a number) collect per chunk and are
+// joined in chunk order. A window's pages are handed back once parsed, so a
+// long file never sits in memory whole. Chunk boundaries depend on the bytes
+// only, and every chunk writes its own rows: the table is the same for any
+// thread count.
+//
+// Anything the parallel pass cannot settle on its own - a quoted field
+// holding a line break (a record may then span chunks), a numeric column
+// turning to text after its first row, any error - sends the whole file
+// through the sequential reader, which is the reference: one pass, and for
+// columns that turned to text a short second pass over the rows they had
+// already seen; its errors name the file, row and column.
 #include "table/csv.h"
 
 #include <algorithm>
+#include <exception>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +32,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "parallel/parallel.h"
 #include "table/file_io.h"
 #include "table/number_format.h"
 
@@ -200,14 +213,223 @@ void CheckFieldCount(const std::string& path, int64_t row, size_t expected, size
 
 namespace {
 
+constexpr size_t kWindowBytes = size_t{64} << 20;
+constexpr size_t kChunkBytes = size_t{1} << 20;
+
+// The end of the line holding `p` (one past its '\n'), or `end`.
+const char* PastLineEnd(const char* p, const char* end) {
+  if (p >= end) return end;
+  const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+  return nl == nullptr ? end : static_cast<const char*>(nl) + 1;
+}
+
+// What one chunk of the parallel pass found (per kept column where a vector).
+struct ChunkResult {
+  const char* begin = nullptr;
+  const char* end = nullptr;
+  int64_t row0 = 0;     // 0-based first data row
+  int64_t rows = 0;     // records counted by line ends
+  int64_t parsed = 0;   // records the tokenizer cut (must equal rows)
+  std::vector<std::vector<std::string>> text;
+  std::vector<int64_t> first_non_finite;
+  bool needs_sequential = false;  // quoted line break, a number column turning text, or an error
+};
+
+// The sequential reader (the reference; see the file comment). Fills cols
+// and returns the number of data rows.
+int64_t ReadSequential(const std::string& path, const char* data_begin, const char* end, char delim,
+                       size_t num_fields, const std::vector<int>& slot_of, std::vector<ColumnBuilder>* cols_out) {
+  std::vector<ColumnBuilder>& cols = *cols_out;
+  std::vector<Field> fields;
+  Tokenizer tok(path, data_begin, end, delim);
+  int64_t num_rows = 0;
+  while (tok.Next(num_rows + 1, &fields)) {
+    CheckFieldCount(path, num_rows + 1, num_fields, fields.size());
+    for (size_t j = 0; j < num_fields; ++j) {
+      const int s = slot_of[j];
+      if (s >= 0) AddField(fields[j], num_rows, &cols[static_cast<size_t>(s)]);
+    }
+    ++num_rows;
+  }
+
+  // Second, partial pass for columns that turned to text after row 1.
+  int64_t backfill_rows = 0;
+  for (const auto& c : cols) {
+    if (!c.numeric) backfill_rows = std::max(backfill_rows, c.text_from_row);
+  }
+  if (backfill_rows > 0) {
+    std::vector<std::vector<std::string>> prefix(cols.size());
+    Tokenizer again(path, data_begin, end, delim);
+    for (int64_t r = 0; r < backfill_rows && again.Next(r + 1, &fields); ++r) {
+      for (size_t s = 0; s < cols.size(); ++s) {
+        if (cols[s].numeric || r >= cols[s].text_from_row) continue;
+        const Field& f = fields[static_cast<size_t>(cols[s].file_index)];
+        prefix[s].push_back(IsMissingToken(f) ? std::string() : Unescape(f));
+      }
+    }
+    for (size_t s = 0; s < cols.size(); ++s) {
+      if (prefix[s].empty()) continue;
+      auto& t = cols[s].text;
+      t.insert(t.begin(), std::make_move_iterator(prefix[s].begin()),
+               std::make_move_iterator(prefix[s].end()));
+    }
+  }
+  return num_rows;
+}
+
+// One chunk of whole records of the parallel pass: numbers into their rows
+// of numbers[slot], text into r->text[slot].
+void ParseChunk(const std::string& path, char delim, size_t num_fields, const std::vector<int>& slot_of,
+                const std::vector<char>& is_text, double* const* numbers, ChunkResult* r) {
+  const size_t kept = is_text.size();
+  r->text.assign(kept, {});
+  r->first_non_finite.assign(kept, -1);
+  std::vector<Field> fields;
+  fields.reserve(num_fields);
+  Tokenizer tok(path, r->begin, r->end, delim);
+  int64_t row = r->row0;
+  while (tok.Next(row + 1, &fields)) {
+    if (fields.size() != num_fields) {
+      r->needs_sequential = true;
+      return;
+    }
+    for (size_t j = 0; j < num_fields; ++j) {
+      const Field& f = fields[j];
+      if (f.quoted && std::memchr(f.begin, '\n', f.size) != nullptr) {
+        r->needs_sequential = true;
+        return;
+      }
+      const int s = slot_of[j];
+      if (s < 0) continue;
+      const auto slot = static_cast<size_t>(s);
+      if (is_text[slot]) {
+        r->text[slot].push_back(IsMissingToken(f) ? std::string() : Unescape(f));
+        continue;
+      }
+      double v = std::numeric_limits<double>::quiet_NaN();
+      if (!IsMissingToken(f)) {
+        if (!ParseNumber(f, &v)) {
+          r->needs_sequential = true;  // the column turns to text here
+          return;
+        }
+        if (!std::isfinite(v) && r->first_non_finite[slot] < 0) r->first_non_finite[slot] = row;
+      }
+      numbers[slot][row] = v;
+    }
+    ++row;
+  }
+  r->parsed = row - r->row0;
+}
+
+// The parallel pass (see the file comment). Returns the number of data rows,
+// or -1 when the file needs the sequential reader (cols are then reset).
+int64_t ReadParallel(const std::string& path, const InputBytes& bytes, const char* data_begin, const char* end,
+                     char delim, size_t num_fields, const std::vector<int>& slot_of, std::vector<ColumnBuilder>* cols_out,
+                     const parallel::Context& ctx) {
+  std::vector<ColumnBuilder>& cols = *cols_out;
+  const size_t kept = cols.size();
+  if (data_begin >= end) return 0;
+  // Text columns: those whose first data value is present and not a number.
+  std::vector<char> is_text(kept, 0);
+  {
+    std::vector<Field> first;
+    // Bounded by the first line end: a quoted line break there throws, and
+    // the sequential reader then reads (or reports) the file.
+    Tokenizer tok(path, data_begin, PastLineEnd(data_begin, end), delim);
+    try {
+      if (!tok.Next(1, &first) || first.size() != num_fields) return -1;
+    } catch (const Error&) {
+      return -1;
+    }
+    for (size_t j = 0; j < num_fields; ++j) {
+      double v;
+      const int s = slot_of[j];
+      if (s >= 0 && !IsMissingToken(first[j]) && !ParseNumber(first[j], &v)) is_text[static_cast<size_t>(s)] = 1;
+    }
+  }
+  for (size_t s = 0; s < kept; ++s) cols[s].numeric = !is_text[s];
+
+  int64_t num_rows = 0;
+  std::vector<ChunkResult> chunks;
+  std::vector<double*> numbers(kept, nullptr);
+  for (const char* ws = data_begin; ws < end;) {
+    const char* we = ws + std::min(kWindowBytes, static_cast<size_t>(end - ws));
+    if (we < end) we = PastLineEnd(we - 1, end);
+    chunks.clear();
+    for (const char* c = ws; c < we;) {
+      const char* ce = c + std::min(kChunkBytes, static_cast<size_t>(we - c));
+      if (ce < we) ce = PastLineEnd(ce - 1, we);
+      ChunkResult r;
+      r.begin = c;
+      r.end = ce;
+      chunks.push_back(std::move(r));
+      c = ce;
+    }
+    const auto nc = static_cast<int64_t>(chunks.size());
+    parallel::ParallelFor(ctx, 0, nc, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        ChunkResult& r = chunks[static_cast<size_t>(c)];
+        r.rows = std::count(r.begin, r.end, '\n') + (r.end == end ? 1 : 0);
+      }
+    });
+    int64_t window_rows = 0;
+    for (ChunkResult& r : chunks) {
+      r.row0 = num_rows + window_rows;
+      window_rows += r.rows;
+    }
+    // Grow the numeric columns by at least half their size at a time.
+    for (size_t s = 0; s < kept; ++s) {
+      if (is_text[s]) continue;
+      std::vector<double>& v = cols[s].numbers;
+      const auto need = static_cast<size_t>(num_rows + window_rows);
+      if (v.capacity() < need) {
+        const double est = static_cast<double>(num_rows + window_rows) * static_cast<double>(end - data_begin) /
+                           static_cast<double>(we - data_begin);
+        v.reserve(std::max(need, static_cast<size_t>(est * 1.02) + 16));
+      }
+      v.resize(need);
+      numbers[s] = v.data();
+    }
+    std::vector<std::exception_ptr> errors(chunks.size());
+    parallel::ParallelFor(ctx, 0, nc, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        try {
+          ParseChunk(path, delim, num_fields, slot_of, is_text, numbers.data(), &chunks[static_cast<size_t>(c)]);
+        } catch (...) {
+          errors[static_cast<size_t>(c)] = std::current_exception();
+        }
+      }
+    });
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      const ChunkResult& r = chunks[c];
+      if (errors[c] || r.needs_sequential || r.parsed != r.rows) {
+        for (ColumnBuilder& col : cols) col = ColumnBuilder(col.name, col.file_index);
+        return -1;
+      }
+    }
+    for (ChunkResult& r : chunks) {
+      for (size_t s = 0; s < kept; ++s) {
+        if (r.first_non_finite[s] >= 0 && cols[s].first_non_finite < 0) cols[s].first_non_finite = r.first_non_finite[s];
+        if (!is_text[s]) continue;
+        auto& t = cols[s].text;
+        t.insert(t.end(), std::make_move_iterator(r.text[s].begin()), std::make_move_iterator(r.text[s].end()));
+      }
+    }
+    num_rows += window_rows;
+    bytes.Release(ws, we);
+    ws = we;
+  }
+  return num_rows;
+}
+
 Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadReport* report) {
   const char delim = options.delimiter;
   if (delim == '"' || delim == '\n' || delim == '\r' || delim == '\0') {
     throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
   }
-  const std::string data = ReadWholeFile(path);
-  const char* begin = data.data();
-  const char* end = data.data() + data.size();
+  const InputBytes bytes(path);
+  const char* begin = bytes.data();
+  const char* end = bytes.data() + bytes.size();
   if (end - begin >= 3 && std::memcmp(begin, "\xEF\xBB\xBF", 3) == 0) begin += 3;
   while (end > begin && (end[-1] == '\n' || end[-1] == '\r')) --end;
   if (begin == end) throw Error(Location{path, -1, ""}, "empty file (no header line)");
@@ -255,41 +477,11 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
   for (size_t s = 0; s < cols.size(); ++s)
     slot_of[static_cast<size_t>(cols[s].file_index)] = static_cast<int>(s);
 
-  const size_t row_estimate = static_cast<size_t>(std::count(data_begin, end, '\n')) + 1;
-  for (auto& c : cols) c.numbers.reserve(row_estimate);
-
-  int64_t num_rows = 0;
-  while (tok.Next(num_rows + 1, &fields)) {
-    CheckFieldCount(path, num_rows + 1, num_fields, fields.size());
-    for (size_t j = 0; j < num_fields; ++j) {
-      const int s = slot_of[j];
-      if (s >= 0) AddField(fields[j], num_rows, &cols[static_cast<size_t>(s)]);
-    }
-    ++num_rows;
-  }
-
-  // Second, partial pass for columns that turned to text after row 1.
-  int64_t backfill_rows = 0;
-  for (const auto& c : cols) {
-    if (!c.numeric) backfill_rows = std::max(backfill_rows, c.text_from_row);
-  }
-  if (backfill_rows > 0) {
-    std::vector<std::vector<std::string>> prefix(cols.size());
-    Tokenizer again(path, data_begin, end, delim);
-    for (int64_t r = 0; r < backfill_rows && again.Next(r + 1, &fields); ++r) {
-      for (size_t s = 0; s < cols.size(); ++s) {
-        if (cols[s].numeric || r >= cols[s].text_from_row) continue;
-        const Field& f = fields[static_cast<size_t>(cols[s].file_index)];
-        prefix[s].push_back(IsMissingToken(f) ? std::string() : Unescape(f));
-      }
-    }
-    for (size_t s = 0; s < cols.size(); ++s) {
-      if (prefix[s].empty()) continue;
-      auto& t = cols[s].text;
-      t.insert(t.begin(), std::make_move_iterator(prefix[s].begin()),
-               std::make_move_iterator(prefix[s].end()));
-    }
-  }
+  const parallel::Context ctx(std::max(1, options.threads));
+  int64_t num_rows =
+      options.parallel_pass ? ReadParallel(path, bytes, data_begin, end, delim, num_fields, slot_of, &cols, ctx) : -1;
+  if (report != nullptr) report->read_in_parallel = num_rows >= 0;
+  if (num_rows < 0) num_rows = ReadSequential(path, data_begin, end, delim, num_fields, slot_of, &cols);
 
   // Non-finite literals only matter in columns that ended up numeric.
   int64_t bad_row = -1;
@@ -312,7 +504,8 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
   Table table(path);
   for (auto& c : cols) {
     if (c.numeric) {
-      c.numbers.shrink_to_fit();
+      // The parallel pass reserves by an estimate; a copy only for real slack.
+      if (c.numbers.capacity() > c.numbers.size() + c.numbers.size() / 16 + 1024) c.numbers.shrink_to_fit();
       table.AddNumeric(std::move(c.name), std::move(c.numbers));
     } else {
       table.AddText(std::move(c.name), std::move(c.text));

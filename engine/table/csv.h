@@ -38,6 +38,11 @@ struct CsvReadOptions {
   // Dropped columns are still tokenised (field counts are checked) but never
   // parsed or checked for missing values.
   std::vector<std::string> columns;
+  // Threads for parsing (the table is the same for any count).
+  int threads = 1;
+  // false reads with the sequential reference reader only (for comparisons;
+  // the parallel pass falls back to it by itself whenever it must).
+  bool parallel_pass = true;
 };
 
 // Reads the whole file. Throws cwfx::Error (file, row, column) on unreadable or

@@ -1,9 +1,13 @@
 // Whole-file reads and temp-file-then-rename writes (see file_io.h).
 #include "table/file_io.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -37,6 +41,40 @@ std::string ReadWholeFile(const std::string& path) {
   if (failed) throw Error(Location{path, -1, ""}, std::string("cannot read file: ") + std::strerror(err));
   data.resize(used);
   return data;
+}
+
+InputBytes::InputBytes(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(Location{path, -1, ""}, std::string("cannot open file: ") + std::strerror(errno));
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (regular && st.st_size > 0) {
+    void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m != MAP_FAILED) {
+      ::madvise(m, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+      mapping_ = m;
+      data_ = static_cast<const char*>(m);
+      size_ = static_cast<size_t>(st.st_size);
+      ::close(fd);
+      return;
+    }
+  }
+  ::close(fd);
+  owned_ = ReadWholeFile(path);
+  data_ = owned_.data();
+  size_ = owned_.size();
+}
+
+InputBytes::~InputBytes() {
+  if (mapping_ != nullptr) ::munmap(mapping_, size_);
+}
+
+void InputBytes::Release(const char* begin, const char* end) const {
+  if (mapping_ == nullptr) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+  const uintptr_t hi = reinterpret_cast<uintptr_t>(end) / page * page;
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), temp_path_(path_ + ".tmp") {

@@ -17,6 +17,30 @@ namespace cwfx::table {
 // or read (missing, a directory, permission denied, I/O error).
 std::string ReadWholeFile(const std::string& path);
 
+// A file's bytes for reading, memory-mapped when it is a regular file (no
+// copy, and pages already read can be handed back with Release so that a
+// long file never sits in memory whole), else read into memory (pipes,
+// /proc files). Throws cwfx::Error naming the file like ReadWholeFile.
+class InputBytes {
+ public:
+  explicit InputBytes(const std::string& path);
+  ~InputBytes();
+  InputBytes(const InputBytes&) = delete;
+  InputBytes& operator=(const InputBytes&) = delete;
+
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }
+  // Drops the pages wholly inside [begin, end) from this process's memory;
+  // reading them again faults them back in from the page cache.
+  void Release(const char* begin, const char* end) const;
+
+ private:
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+  void* mapping_ = nullptr;
+  std::string owned_;  // when not mapped
+};
+
 class AtomicFileWriter {
  public:
   // Opens "<path>.tmp" for writing; throws cwfx::Error naming `path` on failure.

@@ -20,6 +20,7 @@ enum class MissingPolicy {
 struct ReadReport {
   int64_t rows_read = 0;             // data rows in the file (before dropping)
   int64_t rows_dropped_missing = 0;  // rows dropped under MissingPolicy::kDropRow
+  bool read_in_parallel = false;     // CSV: the parallel pass read the whole file (no fallback)
 };
 
 // Applies `policy` to a freshly read table: a missing value is NaN in a

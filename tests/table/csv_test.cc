@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -283,6 +284,95 @@ TEST(CsvErrorTest, WriteToFullDiskNamesFile) {
   t.AddNumeric("a", std::vector<double>(1000, 1.5));
   EXPECT_TRUE(ThrowsAt([&] { WriteCsv(t, p); }, p, -1, "", "No space left on device"));
   EXPECT_FALSE(std::filesystem::exists(p));
+}
+
+// ---- the parallel pass: several megabytes, so many chunks and threads ----
+
+// A register of `rows` records (about 40 bytes each): numbers of every form,
+// a text id, a quoted text column holding delimiters and doubled quotes, and
+// missing values (unless !with_missing); line `special_row` (1-based) is replaced by `special_line`.
+std::string BigCsv(int rows, int special_row = 0, const std::string& special_line = "", bool with_missing = true) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> pick(0, 999);
+  std::string s = "id,x,name,note,w\n";
+  s.reserve(static_cast<size_t>(rows) * 44);
+  for (int i = 1; i <= rows; ++i) {
+    if (i == special_row) {
+      s += special_line;
+      continue;
+    }
+    const int u = pick(rng);
+    s += std::to_string(i) + ",";
+    s += (with_missing && u % 97 == 0) ? "" : std::to_string(u * 0.37 - 150.0);
+    s += ",cw" + std::to_string(u % 50) + ",";
+    s += (u % 3 == 0) ? "\"a, \"\"quoted\"\" b\"" : "plain";
+    s += "," + std::to_string(u) + ((u % 5 == 0) ? "\r\n" : "\n");
+  }
+  return s;
+}
+
+Table ReadWith(const std::string& path, int threads, bool parallel_pass,
+               MissingPolicy missing = MissingPolicy::kKeep, bool* read_in_parallel = nullptr) {
+  CsvReadOptions o;
+  o.missing = missing;
+  o.threads = threads;
+  o.parallel_pass = parallel_pass;
+  ReadReport report;
+  Table t = ReadCsv(path, o, &report);
+  if (read_in_parallel != nullptr) *read_in_parallel = report.read_in_parallel;
+  return t;
+}
+
+TEST(CsvParallelTest, SameTableAsTheSequentialReaderForAnyThreadCount) {
+  TempDir dir;
+  const std::string path = dir.Write("big.csv", BigCsv(120000));  // about 5 MB
+  const Table reference = ReadWith(path, 1, false);
+  ASSERT_EQ(reference.num_rows(), 120000);
+  EXPECT_EQ(reference.column("name").kind, ColumnKind::kText);
+  const auto& notes = reference.column("note").text;
+  EXPECT_GT(std::count(notes.begin(), notes.end(), "a, \"quoted\" b"), 30000);
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    bool read_in_parallel = false;
+    ExpectSameTable(ReadWith(path, threads, true, MissingPolicy::kKeep, &read_in_parallel), reference);
+    EXPECT_TRUE(read_in_parallel);
+  }
+}
+
+TEST(CsvParallelTest, ColumnTurningTextInALaterChunkKeepsEveryRow) {
+  TempDir dir;
+  const std::string path = dir.Write("late.csv", BigCsv(100000, 90000, "X90000,1,cw1,plain,3\n"));
+  const Table t = ReadWith(path, 2, true);
+  const Column& id = t.column("id");
+  ASSERT_EQ(id.kind, ColumnKind::kText);
+  ASSERT_EQ(id.text.size(), 100000u);
+  EXPECT_EQ(id.text[0], "1");
+  EXPECT_EQ(id.text[89998], "89999");
+  EXPECT_EQ(id.text[89999], "X90000");
+  ExpectSameTable(t, ReadWith(path, 1, false));
+}
+
+TEST(CsvParallelTest, QuotedLineBreakInALaterChunkCountsRecordsNotLines) {
+  TempDir dir;
+  const std::string path = dir.Write("nl.csv", BigCsv(100000, 70000, "70000,1,cw1,\"two\nlines\",3\n"));
+  bool read_in_parallel = true;
+  const Table t = ReadWith(path, 2, true, MissingPolicy::kKeep, &read_in_parallel);
+  EXPECT_FALSE(read_in_parallel);  // a record may span chunks: the sequential reader takes over
+  ASSERT_EQ(t.num_rows(), 100000);
+  EXPECT_EQ(t.column("note").text[69999], "two\nlines");
+  EXPECT_EQ(t.column("id").numeric[99999], 100000.0);
+}
+
+TEST(CsvParallelTest, ErrorsInALaterChunkNameTheirRow) {
+  TempDir dir;
+  const std::string ragged = dir.Write("ragged.csv", BigCsv(100000, 83456, "83456,1,cw1,plain\n"));
+  EXPECT_TRUE(ThrowsAt([&] { ReadWith(ragged, 2, true); }, ragged, 83456, "", "fields"));
+  const std::string inf = dir.Write("inf.csv", BigCsv(100000, 77777, "77777,inf,cw1,plain,3\n"));
+  EXPECT_TRUE(ThrowsAt([&] { ReadWith(inf, 2, true); }, inf, 77777, "x", "non-finite"));
+  const std::string gap = dir.Write("gap.csv", BigCsv(100000, 65432, "65432,1,cw1,plain,\n", false));
+  EXPECT_TRUE(ThrowsAt([&] { ReadWith(gap, 2, true, MissingPolicy::kError); }, gap, 65432, "w", "missing"));
+  const std::string open = dir.Write("open.csv", BigCsv(100000, 99999, "99999,1,cw1,\"never closed,3\n"));
+  EXPECT_TRUE(ThrowsAt([&] { ReadWith(open, 2, true); }, open, 99999, "", "unterminated"));
 }
 
 }  // namespace

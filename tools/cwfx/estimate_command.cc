@@ -82,6 +82,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   // register do not matter.
   store::ReadAnyOptions read;
   read.hdf5_group = f.hdf5_group;
+  read.threads = f.threads;
   read.missing = f.missing == "drop" ? table::MissingPolicy::kDropRow : table::MissingPolicy::kError;
   auto add_column = [&read](const std::string& c) {
     if (c.empty()) return;

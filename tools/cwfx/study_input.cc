@@ -88,6 +88,7 @@ LoadedRegister LoadRegister(const StudyInputFlags& f, const study::StudyOptions&
   read.missing = f.missing == "drop" ? table::MissingPolicy::kDropRow : table::MissingPolicy::kError;
   read.missing_policy_columns = options.ModelColumns();
   read.hdf5_group = f.hdf5_group;
+  read.threads = ctx.threads();
   out.data = store::ReadAnyTable(f.data, read);
   out.fingerprint = results::FileFingerprint(f.data);
   return out;
