@@ -298,11 +298,6 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
   const double* inv = inv_weight_l.data();
   const double* wl = weight_l.data();
   const double* minv = schur_inv_diag_s.data();
-  // Block scratch: allocated once per block of columns, before the iterations.
-  std::vector<double> t(static_cast<size_t>(L * B)), r(static_cast<size_t>(S * B)), qv(static_cast<size_t>(S * B)),
-      z(static_cast<size_t>(S * B));
-  const int64_t nblocks = std::max<int64_t>(1, (S + kStateBlock - 1) / kStateBlock);
-  std::vector<double> parts(static_cast<size_t>(nblocks * 3 * B));
   // Two factors: the fused Schur product (see ApplySchurFused) when its
   // per-block buffers stay small next to the factor-1 levels.
   const int64_t L1 = L - last_off;
@@ -310,6 +305,15 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
   std::vector<double> partial(fused_blocks >= 2 ? static_cast<size_t>(fused_blocks * S * B) : 0);
   if (fused_blocks < 2) partial.clear();
   const int64_t use_fused = fused_blocks >= 2 ? fused_blocks : 0;
+  // Block scratch: allocated once per block of columns, before the iterations.
+  // t spans every level only when a pass needs the eliminated factors' part
+  // (the level sums' right-hand side, or the unfused product): at 10^7 rows
+  // the full block was 130 MB of fresh pages per call of SolveSchur.
+  const bool state_only = b_sb != nullptr && use_fused > 0;
+  std::vector<double> t(static_cast<size_t>((state_only ? S : L) * B)), r(static_cast<size_t>(S * B)),
+      qv(static_cast<size_t>(S * B)), z(static_cast<size_t>(S * B));
+  const int64_t nblocks = std::max<int64_t>(1, (S + kStateBlock - 1) / kStateBlock);
+  std::vector<double> parts(static_cast<size_t>(nblocks * 3 * B));
   double* a[B];
   const double* sx[B];
   for (int j = 0; j < B; ++j) a[j] = ws[j]->a_l.data(), sx[j] = ws[j]->sx_l.data();
@@ -334,7 +338,8 @@ void Absorber::Plan::BlockCg(Workspace* const* ws, const double* inv_scale, doub
         for (int j = 0; j < B; ++j) r[static_cast<size_t>(l * B + j)] = sx[j][l] + s[j];
       });
   }
-  for (int j = 0; j < B; ++j) std::fill(a[j], a[j] + L, 0.0);
+  // With b_sb only the state part of a is the answer (and read).
+  for (int j = 0; j < B; ++j) std::fill(a[j], a[j] + (b_sb != nullptr ? S : L), 0.0);
   if (pre != nullptr) pre->Apply(r.data(), z.data(), B);
 
   double rz[B], crit[B], alpha[B], beta[B], best[B], tmp[B], step[B];

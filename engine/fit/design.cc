@@ -11,7 +11,13 @@
 
 namespace cwfx::fit {
 
-Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignReport* report_out) {
+namespace {
+
+// `consumed` is the same table when the caller gave it up: each column's
+// storage is then freed right after its last use, so the peak holds the
+// design and one column of the table instead of both whole.
+Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const DesignSpec& spec,
+                       DesignReport* report_out) {
   const std::string& file = table.source();
   if (spec.outcome.empty()) throw Error("design: no outcome column given");
   for (size_t q = 0; q < spec.absorb.size(); ++q)
@@ -44,6 +50,27 @@ Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignRepo
   }
   table::IdCoding cluster;
   if (!spec.cluster.empty()) cluster = table::CodeIds(table, spec.cluster);
+
+  // Numeric columns in the order they are copied; a consumed column is freed
+  // after the last copy that reads it.
+  std::vector<std::string> copy_order{spec.outcome};
+  copy_order.insert(copy_order.end(), spec.covariates.begin(), spec.covariates.end());
+  if (!spec.weights.empty()) copy_order.push_back(spec.weights);
+  auto release_after = [&](size_t position) {
+    if (consumed == nullptr) return;
+    const std::string& name = copy_order[position];
+    for (size_t later = position + 1; later < copy_order.size(); ++later)
+      if (copy_order[later] == name) return;
+    std::vector<double>().swap(consumed->mutable_column(name).numeric);
+  };
+  if (consumed != nullptr) {
+    for (const std::string& name : spec.absorb) {
+      if (std::find(copy_order.begin(), copy_order.end(), name) != copy_order.end()) continue;
+      table::Column& c = consumed->mutable_column(name);
+      std::vector<double>().swap(c.numeric);
+      std::vector<std::string>().swap(c.text);
+    }
+  }
 
   std::vector<int64_t> rows;
   if (spec.drop_singletons && !full.empty()) {
@@ -113,11 +140,18 @@ Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignRepo
   d.y_n.resize(kept);
   d.X_nk.resize(kept, static_cast<Eigen::Index>(spec.covariates.size()));
   if (!spec.weights.empty()) d.weights_n.resize(static_cast<size_t>(kept));
-  for (int64_t j = 0; j < kept; ++j) {
-    const int64_t i = rows[j];
-    d.y_n[j] = y_in[i];
-    for (size_t k = 0; k < x_in.size(); ++k) d.X_nk(j, static_cast<Eigen::Index>(k)) = x_in[k][i];
-    if (!spec.weights.empty()) d.weights_n[j] = w_in[i];
+  auto gather = [&](std::span<const double> from, double* to) {
+    for (int64_t j = 0; j < kept; ++j) to[j] = from[static_cast<size_t>(rows[j])];
+  };
+  gather(y_in, d.y_n.data());
+  release_after(0);
+  for (size_t k = 0; k < x_in.size(); ++k) {
+    gather(x_in[k], d.X_nk.col(static_cast<Eigen::Index>(k)).data());
+    release_after(1 + k);
+  }
+  if (!spec.weights.empty()) {
+    gather(w_in, d.weights_n.data());
+    release_after(copy_order.size() - 1);
   }
   d.source_row_n = rows;
   // The input file's rows too: the table may have lost rows since it was read.
@@ -147,6 +181,17 @@ Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignRepo
   d.report = rep;
   if (report_out != nullptr) *report_out = rep;
   return d;
+}
+
+}  // namespace
+
+Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignReport* report) {
+  return BuildDesignImpl(table, nullptr, spec, report);
+}
+
+Design BuildDesign(table::Table&& table, const DesignSpec& spec, DesignReport* report) {
+  table::Table consumed = std::move(table);
+  return BuildDesignImpl(consumed, &consumed, spec, report);
 }
 
 }  // namespace cwfx::fit

@@ -77,30 +77,39 @@ Eigen::MatrixXd StateRightHandSides(const TwoFactors& t, const Eigen::MatrixXd& 
 // M = (I - P_e) W^1/2 D_s so that S = M'M: m_g = sum_{i in g} sqrt(w_i)
 // (r_i - sqrt(w_i) Q_h(i) / d_h(i)), Q_h = sum_{i in h} sqrt(w_i) r_i over the
 // eliminated levels h. Projection k reads its own Philox stream, so the
-// draws do not depend on the thread count.
+// draws do not depend on the thread count; the signs are drawn again for the
+// second pass rather than stored (an n-vector per projection was most of the
+// time at 10^7 rows, in fresh pages), and each lane keeps one Q buffer.
 Eigen::MatrixXd ProjectedRightHandSides(const TwoFactors& t, int64_t first, int64_t count, int64_t p, uint64_t seed,
                                         const parallel::Context& ctx) {
   const int64_t n = static_cast<int64_t>(t.state.size());
   const double scale = 1.0 / std::sqrt(static_cast<double>(p));
   Eigen::MatrixXd out(t.g_state, count);
-  parallel::ParallelFor(ctx, 0, count, 1, [&](int64_t k0, int64_t k1) {
-    std::vector<double> r_n(static_cast<size_t>(n)), q_h(static_cast<size_t>(t.g_elim));
-    for (int64_t k = k0; k < k1; ++k) {
-      random::Stream stream(seed, 0x5e5e, static_cast<uint64_t>(first + k));
-      uint32_t bits = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if (i % 32 == 0) bits = stream.Next32();
-        r_n[static_cast<size_t>(i)] = ((bits >> (i % 32)) & 1u) ? scale : -scale;
-      }
-      std::fill(q_h.begin(), q_h.end(), 0.0);
-      for (int64_t i = 0; i < n; ++i)
-        q_h[static_cast<size_t>(t.eliminated[i])] += std::sqrt(t.weight(i)) * r_n[static_cast<size_t>(i)];
-      double* m = out.col(k).data();
-      std::fill(m, m + t.g_state, 0.0);
-      for (int64_t i = 0; i < n; ++i) {
-        const double sw = std::sqrt(t.weight(i));
-        const int32_t h = t.eliminated[i];
-        m[t.state[i]] += sw * (r_n[static_cast<size_t>(i)] - sw * q_h[static_cast<size_t>(h)] / t.d_elim[h]);
+  const int64_t lanes = std::min<int64_t>(count, std::max(1, ctx.threads()));
+  auto sign = [](uint32_t bits, int64_t i) { return ((bits >> (i % 32)) & 1u) ? 1.0 : -1.0; };
+  parallel::ParallelFor(ctx, 0, lanes, 1, [&](int64_t lane0, int64_t lane1) {
+    std::vector<double> q_h(static_cast<size_t>(t.g_elim));
+    for (int64_t lane = lane0; lane < lane1; ++lane) {
+      for (int64_t k = lane; k < count; k += lanes) {
+        std::fill(q_h.begin(), q_h.end(), 0.0);
+        {
+          random::Stream stream(seed, 0x5e5e, static_cast<uint64_t>(first + k));
+          uint32_t bits = 0;
+          for (int64_t i = 0; i < n; ++i) {
+            if (i % 32 == 0) bits = stream.Next32();
+            q_h[static_cast<size_t>(t.eliminated[i])] += std::sqrt(t.weight(i)) * scale * sign(bits, i);
+          }
+        }
+        double* m = out.col(k).data();
+        std::fill(m, m + t.g_state, 0.0);
+        random::Stream stream(seed, 0x5e5e, static_cast<uint64_t>(first + k));
+        uint32_t bits = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          if (i % 32 == 0) bits = stream.Next32();
+          const double sw = std::sqrt(t.weight(i));
+          const int32_t h = t.eliminated[i];
+          m[t.state[i]] += sw * (scale * sign(bits, i) - sw * q_h[static_cast<size_t>(h)] / t.d_elim[h]);
+        }
       }
     }
   });

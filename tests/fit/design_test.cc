@@ -49,6 +49,25 @@ TEST(BuildDesign, DropsSingletonsAndRecodes) {
   EXPECT_EQ(d.components.count, 1);
 }
 
+TEST(BuildDesign, ConsumingTheTableGivesTheSameDesign) {
+  // w is both a covariate and the weights, cw both absorbed and the cluster:
+  // a column is freed only after its last use.
+  DesignSpec s{"y", {"w", "x"}, {"cw"}, "cw", "w"};
+  const table::Table kept = SmallTable();
+  const Design a = BuildDesign(kept, s);
+  table::Table given = SmallTable();
+  const Design b = BuildDesign(std::move(given), s);
+  EXPECT_EQ(a.y_n, b.y_n);
+  EXPECT_EQ(a.X_nk, b.X_nk);
+  EXPECT_EQ(a.weights_n, b.weights_n);
+  EXPECT_EQ(a.cluster_n, b.cluster_n);
+  EXPECT_EQ(a.factors[0].codes_n, b.factors[0].codes_n);
+  EXPECT_EQ(a.level_labels_q, b.level_labels_q);
+  EXPECT_EQ(a.input_row_n, b.input_row_n);
+  EXPECT_EQ(b.X_nk.col(0), Eigen::Map<const Eigen::VectorXd>(b.weights_n.data(), b.num_obs()));
+  EXPECT_EQ(kept.column("x").numeric.size(), 6u);  // the const overload leaves its table alone
+}
+
 TEST(BuildDesign, CascadingSingletonsCanLeaveNothing) {
   table::Table t("chain.csv");
   // A chain cw-citizen where removing one singleton creates the next.

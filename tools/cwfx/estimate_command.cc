@@ -99,7 +99,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   using Clock = std::chrono::steady_clock;
   auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   auto t_stage = Clock::now();
-  const table::Table data = store::ReadAnyTable(f.data, read, &read_report);
+  table::Table data = store::ReadAnyTable(f.data, read, &read_report);
   const double seconds_read = since(t_stage);
   t_stage = Clock::now();
 
@@ -111,7 +111,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   spec.weights = f.weights;
   spec.drop_singletons = !f.keep_singletons;
   spec.keep_largest_component = f.largest_component;
-  const fit::Design design = fit::BuildDesign(data, spec);
+  const fit::Design design = fit::BuildDesign(std::move(data), spec);  // frees the table as it goes
   const double seconds_design = since(t_stage);
 
   const parallel::Context ctx(f.threads);
