@@ -1254,7 +1254,7 @@ ColumnConvergence Absorber::PilotIterations(int cap, const parallel::Context& ct
 }
 
 Eigen::MatrixXd Absorber::SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
-                                     ColumnConvergence* worst) const {
+                                     ColumnConvergence* worst, double tolerance) const {
   const Plan& plan = *plan_;
   if (plan.num_factors != 2) throw Error("SolveSchur: needs exactly two factors");
   const int64_t S = plan.num_state;
@@ -1262,7 +1262,7 @@ Eigen::MatrixXd Absorber::SolveSchur(const Eigen::MatrixXd& b_sr, const parallel
   const int64_t r = b_sr.cols();
   Eigen::MatrixXd v(S, r);
   if (worst != nullptr) *worst = ColumnConvergence{0, 0.0, true};
-  const double tol = std::max(options_.tolerance, kCgFloor);
+  const double tol = std::max(tolerance > 0.0 ? tolerance : options_.tolerance, kCgFloor);
   const double* minv = plan.schur_inv_diag_s.data();
   for (int64_t j0 = 0; j0 < r; j0 += 8) {
     const int64_t count = std::min<int64_t>(8, r - j0);

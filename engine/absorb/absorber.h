@@ -157,10 +157,11 @@ class Absorber {
   // connected component; v is then one solution, others differ by a constant
   // per component); it stops when the largest
   // preconditioned residual, relative to the first, is below
-  // max(tolerance, 1e-10).
+  // max(tolerance, 1e-10), `tolerance` being the absorber's unless given
+  // (> 0): estimates that are themselves noisy need less.
   // Two factors only. `worst` (optional) gets the worst column's convergence.
   Eigen::MatrixXd SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,
-                             ColumnConvergence* worst = nullptr) const;
+                             ColumnConvergence* worst = nullptr, double tolerance = 0.0) const;
 
   // How many iterations the current conjugate gradient (Jacobi unless a
   // preconditioner is set) needs on a pseudo-random column (a fixed

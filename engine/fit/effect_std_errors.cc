@@ -198,9 +198,9 @@ EffectStdErrors FirstFactorStdErrors(const Design& design, const absorb::Compone
     for (int32_t j = 0; j < g0; ++j) quad[j] = (1.0 - 2.0 * u[j]) / t.d_elim[j] + u2d[comp[j]];
   }
   absorb::ColumnConvergence worst{0, 0.0, true};
-  auto solve = [&](const Eigen::MatrixXd& rhs) {
+  auto solve = [&](const Eigen::MatrixXd& rhs, double tolerance = 0.0) {
     absorb::ColumnConvergence conv;
-    Eigen::MatrixXd z = absorber.SolveSchur(rhs, ctx, &conv);
+    Eigen::MatrixXd z = absorber.SolveSchur(rhs, ctx, &conv, tolerance);
     worst.iterations = std::max(worst.iterations, conv.iterations);
     worst.criterion = std::max(worst.criterion, conv.criterion);
     worst.converged = worst.converged && conv.converged;
@@ -237,7 +237,7 @@ EffectStdErrors FirstFactorStdErrors(const Design& design, const absorb::Compone
     constexpr int64_t kBatch = 64;  // projections held at once
     for (int64_t k0 = 0; k0 < p; k0 += kBatch) {
       const int64_t count = std::min(kBatch, p - k0);
-      const Eigen::MatrixXd y = FirstFactorImage(t, solve(ProjectedRightHandSides(t, k0, count, p, options.seed, ctx)));
+      const Eigen::MatrixXd y = FirstFactorImage(t, solve(ProjectedRightHandSides(t, k0, count, p, options.seed, ctx), options.projection_tolerance));
       const Eigen::MatrixXd uy = ContrastSums(comps, u, y);  // components x count
       for (int32_t j = 0; j < g0; ++j) quad[j] += (y.row(j) - uy.row(comp[j])).squaredNorm();
     }

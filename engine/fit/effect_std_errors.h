@@ -40,6 +40,10 @@ struct EffectStdErrorOptions {
   absorb::Normalisation normalisation = absorb::Normalisation::kFirstFactorMeanZero;
   int projections = 200;
   uint64_t seed = 20240101;
+  // The projections' solves stop at this relative residual: each SE already
+  // carries the estimator's relative sd of 1/sqrt(2p) (5% at p = 200), which
+  // a solve error of 1e-6 does not move; the full tolerance doubled the cost.
+  double projection_tolerance = 1e-6;
   // Selected inversion only up to this many first-factor levels, and only
   // when the factor's predicted flops are at most this (the recurrences run
   // column by column without BLAS, about 1 GFlop/s: a nearly dense factor
