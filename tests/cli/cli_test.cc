@@ -107,6 +107,68 @@ TEST_F(CliTest, BadConfigFilesAreErrorsNamingFileAndKey) {
   EXPECT_FALSE(fs::exists(Path("never.h5")));
 }
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Outputs never destroy inputs or earlier results: each case once exited 0
+// after replacing the register, the draws or a finished study.
+TEST_F(CliTest, EstimateNeverWritesOverItsRegister) {
+  WriteFile(Path("small.csv"), "y,x,cw\n1,0.5,a\n2,0.1,a\n3,0.9,b\n4.5,0.3,b\n5,0.2,c\n6,0.7,c\n");
+  const std::string before = ReadAll(Path("small.csv"));
+  for (const char* extra : {"", " --overwrite"}) {
+    const CommandRun run = Cwfx("estimate --data " + Path("small.csv") + " --outcome y --covariates x --absorb cw --out " +
+                                Path("small.csv") + extra);
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("same file as the input --data"), std::string::npos) << run.output;
+  }
+  EXPECT_EQ(ReadAll(Path("small.csv")), before);
+}
+
+TEST_F(CliTest, EstimateReplacesEarlierResultsOnlyWithOverwrite) {
+  const std::string args = "estimate --data " + Path("reg.h5") + " --outcome outcome --covariates age --absorb "
+                           "caseworker_id --quiet --out " + Path("twice.h5");
+  ASSERT_EQ(Cwfx(args).exit_code, 0);
+  const std::string first = ReadAll(Path("twice.h5"));
+  const CommandRun again = Cwfx(args);
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_NE(again.output.find("already exists; pass --overwrite"), std::string::npos) << again.output;
+  EXPECT_EQ(ReadAll(Path("twice.h5")), first);
+  EXPECT_EQ(Cwfx(args + " --overwrite").exit_code, 0);
+  const CommandRun nowhere = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --absorb caseworker_id "
+                                  "--out " + Path("no_such_dir/x.h5"));
+  EXPECT_EQ(nowhere.exit_code, 2) << nowhere.output;
+  EXPECT_NE(nowhere.output.find("does not exist"), std::string::npos) << nowhere.output;
+}
+
+TEST_F(CliTest, ReplicateNeverWritesOverItsRegisterOrItsDraws) {
+  const std::string reg = ReadAll(Path("reg.h5"));
+  const std::string common = "replicate --replications 3 --seed 1 --threads 1 --quiet --data " + Path("reg.h5");
+  CommandRun run = Cwfx(common + " --overwrite --no-report --out " + Path("reg.h5"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("same file as the input --data"), std::string::npos) << run.output;
+  run = Cwfx(common + " --report " + Path("reg.h5") + " --out " + Path("r_draws.h5"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(ReadAll(Path("reg.h5")), reg);
+  run = Cwfx(common + " --report " + Path("r_same.h5") + " --out " + Path("r_same.h5"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("are the same file"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(Path("r_draws.h5")));
+  EXPECT_FALSE(fs::exists(Path("r_same.h5")));
+}
+
+TEST_F(CliTest, StudyReplacesAnEarlierStudyOnlyWithOverwrite) {
+  const std::string dir = Path("earlier_study");
+  fs::create_directories(dir);
+  WriteFile(dir + "/register.h5", "an earlier register");
+  const CommandRun run = Cwfx("study --quiet --no-corrections --out " + dir);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("the generated register already exists"), std::string::npos) << run.output;
+  EXPECT_EQ(ReadAll(dir + "/register.h5"), "an earlier register");
+  EXPECT_FALSE(fs::exists(dir + "/results.h5"));
+}
+
 TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {
   const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
                        kCovariates + " --absorb caseworker_id --cluster caseworker_id --out " +

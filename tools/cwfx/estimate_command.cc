@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/output_paths.h"
 #include "fit/design.h"
 #include "fit/fit.h"
 #include "parallel/parallel.h"
@@ -44,6 +45,7 @@ struct EstimateFlags {
   bool residuals = false;
   bool compare_recoveries = false;
   bool quiet = false;
+  bool overwrite = false;
 };
 
 fit::VcovType ParseVcov(const EstimateFlags& f) {
@@ -77,6 +79,13 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   options.compare_recoveries = f.compare_recoveries;
   options.keep_residuals = f.residuals;
   options.Validate();
+  // Before any work: the results must not replace the register or an
+  // existing file unasked, and their directory must take them.
+  OutputPathCheck check;
+  check.inputs = {{f.data, "--data"}};
+  check.outputs = {{f.out, "--out"}};
+  check.overwrite = f.overwrite;
+  CheckOutputPaths(check);
 
   // Read only the columns the model uses, so missing values elsewhere in the
   // register do not matter.
@@ -220,6 +229,7 @@ Action AddEstimateCommand(CLI::App& app) {
   sub->add_flag("--compare-recoveries", flags->compare_recoveries,
                 "Recover effects both by CHOLMOD and by sweeps and report the largest difference");
   sub->add_flag("--quiet", flags->quiet, "Print nothing on success");
+  sub->add_flag("--overwrite", flags->overwrite, "Replace an existing results file");
 
   return [flags] { return RunEstimate(*flags, CommandLine()); };
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "core/output_paths.h"
 #include "data_gen/generator.h"
 #include "data_gen/register_io.h"
 #include "parallel/parallel.h"
@@ -20,6 +21,7 @@ struct GenerateFlags {
   std::string out;
   std::string preset = "study";
   int64_t responses = 0;
+  bool overwrite = false;
 };
 }  // namespace
 
@@ -37,9 +39,22 @@ Action AddGenerateCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--responses", flags->responses, "target number of responses (preset large)")
       ->check(CLI::PositiveNumber);
+  sub->add_flag("--overwrite", flags->overwrite, "replace existing files");
 
   return [flags]() -> int {
     const auto start = std::chrono::steady_clock::now();
+    OutputPathCheck check;
+    check.outputs = {{flags->out, "--out"}};
+    check.overwrite = flags->overwrite;
+    if (flags->out.ends_with(".csv")) {
+      const datagen::CsvRegisterPaths p = datagen::CsvPathsFor(flags->out);
+      for (const auto& [path, role] : {std::pair{p.caseworkers, "the caseworkers' truth"},
+                                       std::pair{p.citizens, "the citizens' truth"},
+                                       std::pair{p.coefficients, "the coefficients' truth"},
+                                       std::pair{p.meta, "the register's metadata"}})
+        check.outputs.push_back({path, role});
+    }
+    CheckOutputPaths(check);
     datagen::GeneratorOptions options = datagen::GeneratorOptions::Preset(flags->preset);
     if (flags->responses > 0) options.responses_target = flags->responses;
     const parallel::Context ctx(flags->threads);

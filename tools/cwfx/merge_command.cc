@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "core/output_paths.h"
 #include "store/draw_merge.h"
 
 namespace cwfx::cli {
@@ -19,6 +20,11 @@ struct MergeFlags {
 };
 
 int RunMergeCommand(const MergeFlags& f) {
+  OutputPathCheck check;
+  check.outputs = {{f.out, "--out"}};
+  check.overwrite = f.overwrite;
+  for (const auto& shard : f.shards) check.inputs.push_back({shard, "shard"});
+  CheckOutputPaths(check);
   const store::MergeReport r = store::MergeDrawFiles(f.out, f.shards, f.overwrite);
   if (!f.quiet) {
     std::printf("Merged %lld shard file(s) of scheme %s: %lld rows in %s\n", static_cast<long long>(r.shards),

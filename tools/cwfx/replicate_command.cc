@@ -10,8 +10,10 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "core/output_paths.h"
 #include "core/time_format.h"
 #include "report/report.h"
+#include "distribution.h"
 #include "replication_job.h"
 #include "run_control.h"
 #include "study_input.h"
@@ -89,6 +91,23 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
   job.shard = f.shard;
   job.study_configuration_json = study_options.ToJson();
 
+  {
+    // Before any work: no output may be the register or another output, and
+    // a finished report is not replaced unasked (a resumed run continues its
+    // draw file and may rewrite its report).
+    const ShardPlan plan = PlanShards(f.shard, f.out);
+    const std::string& draws = plan.file;
+    OutputPathCheck check;
+    check.inputs = {{f.input->data, "--data"}};
+    check.outputs = {{draws, "--out"}};
+    check.overwrite = f.overwrite;
+    const bool writes_report = !f.no_report && (plan.count <= 1 || plan.distributed) && plan.root();
+    const std::string report = f.report.empty() ? DefaultReportPath(f.out) : f.report;
+    if (writes_report) check.outputs.push_back({report, f.report.empty() ? "the report" : "--report"});
+    check.resumable = check.outputs[0].path;
+    if (f.resume) check.continued = {draws, report};
+    CheckOutputPaths(check);
+  }
   const parallel::Context ctx(f.threads);
   const LoadedRegister reg = LoadRegister(*f.input, study_options, "", ctx);
   job.data_fingerprint = reg.fingerprint;

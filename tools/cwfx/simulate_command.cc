@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/time_format.h"
 #include "replication_job.h"
+#include "core/output_paths.h"
 #include "report/report.h"
 #include "report/simulation_report.h"
 #include "run_control.h"
@@ -129,6 +130,17 @@ int RunSimulateCommand(const SimulateFlags& f, const std::string& command_line) 
   o.Validate();
 
   const ShardPlan plan = PlanShards(f.shard, f.out);
+  {
+    OutputPathCheck check;
+    check.outputs = {{plan.file, "--out"}};
+    check.overwrite = f.overwrite;
+    const std::string report = f.report.empty() ? DefaultReportPath(f.out) : f.report;
+    if (!f.no_report && (plan.count <= 1 || plan.distributed) && plan.root())
+      check.outputs.push_back({report, f.report.empty() ? "the report" : "--report"});
+    check.resumable = check.outputs[0].path;
+    if (f.resume) check.continued = {plan.file, report};
+    CheckOutputPaths(check);
+  }
   if (f.overwrite && !f.resume) {
     std::error_code ec;
     std::filesystem::remove(plan.file, ec);

@@ -19,6 +19,7 @@
 #include "replication_job.h"
 #include "study_input.h"
 #include "core/error.h"
+#include "core/output_paths.h"
 #include "core/time_format.h"
 #include "data_gen/generator.h"
 #include "data_gen/register_io.h"
@@ -41,6 +42,7 @@ struct StudyFlags {
   uint64_t replication_seed = 1;
   bool quiet = false;
   bool no_corrections = false;
+  bool overwrite = false;
   int cross_fit_splits = 50;
   std::shared_ptr<StudyInputFlags> input = std::make_shared<StudyInputFlags>();
 };
@@ -56,6 +58,19 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
   if (ec) throw Error(Location{f.out, -1, ""}, "cannot create the output directory: " + ec.message());
   const std::string results_path = (std::filesystem::path(f.out) / "results.h5").string();
   const std::string report_path = (std::filesystem::path(f.out) / "report.html").string();
+  {
+    // Before any work: an earlier study's files are replaced only with
+    // --overwrite, and none of them may be the register being read.
+    const auto in_dir = [&f](const char* name) { return (std::filesystem::path(f.out) / name).string(); };
+    OutputPathCheck check;
+    check.inputs = {{f.input->data, "--data"}};
+    check.outputs = {{results_path, "the results file"}, {report_path, "the report"}};
+    check.overwrite = f.overwrite;
+    if (f.input->data.empty()) check.outputs.push_back({in_dir("register.h5"), "the generated register"});
+    if (f.bootstrap > 0) check.outputs.push_back({in_dir("bootstrap.h5"), "the bootstrap draws"});
+    if (f.permutations > 0) check.outputs.push_back({in_dir("permutation.h5"), "the permutation draws"});
+    CheckOutputPaths(check);
+  }
 
   const parallel::Context ctx(f.threads);
   const LoadedRegister reg =
@@ -172,6 +187,7 @@ Action AddStudyCommand(CLI::App& app) {
       ->capture_default_str();
   AddStudyInputOptions(sub, flags->input, "--seed");
   sub->add_flag("--quiet", flags->quiet, "Print nothing on success");
+  sub->add_flag("--overwrite", flags->overwrite, "Replace the files of an earlier study in the output directory");
   sub->add_flag("--no-corrections", flags->no_corrections,
                 "Skip the corrections (empirical Bayes shrinkage, leave-out variance, winner's-curse corrections)");
   sub->add_option("--cross-fit-splits", flags->cross_fit_splits,
