@@ -282,11 +282,16 @@ hid_t OpenExisting(const std::string& path, unsigned flags) {
 
 }  // namespace
 
+// SilenceHdf5 before the flags: H5F_ACC_* expand to a call of H5open(),
+// which initialises the library (and registers its atexit cleanup) before
+// OpenExisting's body could ask it not to.
 H5File H5File::OpenReadOnly(const std::string& path) {
+  SilenceHdf5();
   return H5File(path, path, OpenExisting(path, H5F_ACC_RDONLY), false, false);
 }
 
 H5File H5File::OpenReadWrite(const std::string& path) {
+  SilenceHdf5();
   return H5File(path, path, OpenExisting(path, H5F_ACC_RDWR), true, false);
 }
 

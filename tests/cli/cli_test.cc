@@ -169,6 +169,25 @@ TEST_F(CliTest, StudyReplacesAnEarlierStudyOnlyWithOverwrite) {
   EXPECT_FALSE(fs::exists(dir + "/results.h5"));
 }
 
+// A full disk (here a file-size limit, SIGXFSZ ignored as a shell's trap
+// does): a clear error, exit 2, no partial file - not a crash in HDF5's
+// cleanup at exit (it was exit 139).
+TEST_F(CliTest, AFullDiskIsAnErrorNotACrash) {
+  const std::string limited = "ulimit -f 64; trap '' XFSZ; ";
+  const std::string res = Path("full_res.h5");
+  CommandRun run = testing::RunCommand(limited + CWFX_BINARY + " estimate --data " + Path("reg.h5") +
+                                       " --outcome outcome --covariates age --absorb caseworker_id,citizen_id "
+                                       "--residuals --quiet --out " + res);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("disk full"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(res));
+  EXPECT_FALSE(fs::exists(res + ".tmp"));
+  const std::string dir = Path("full_study");
+  run = testing::RunCommand(limited + CWFX_BINARY + " study --quiet --no-corrections --out " + dir);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_FALSE(fs::exists(dir + "/results.h5"));
+}
+
 TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {
   const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
                        kCovariates + " --absorb caseworker_id --cluster caseworker_id --out " +
