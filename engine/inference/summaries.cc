@@ -170,4 +170,17 @@ double PermutationPValue(double observed, std::span<const double> null_draws) {
   return (1.0 + static_cast<double>(as_large)) / (1.0 + static_cast<double>(used));
 }
 
+Eigen::MatrixXd NearestPsd(const Eigen::MatrixXd& sym_gg, double* smallest_eigenvalue) {
+  if (smallest_eigenvalue != nullptr) *smallest_eigenvalue = 0.0;
+  if (sym_gg.rows() == 0) return sym_gg;
+  const Eigen::MatrixXd sym = 0.5 * (sym_gg + sym_gg.transpose());
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(sym);
+  if (eig.info() != Eigen::Success) throw Error("nearest semi-definite matrix: eigen decomposition failed");
+  const Eigen::VectorXd& lambda = eig.eigenvalues();  // ascending
+  if (lambda[0] >= 0.0) return sym;
+  if (smallest_eigenvalue != nullptr) *smallest_eigenvalue = lambda[0];
+  const Eigen::MatrixXd& v = eig.eigenvectors();
+  return v * lambda.cwiseMax(0.0).asDiagonal() * v.transpose();
+}
+
 }  // namespace cwfx::inference

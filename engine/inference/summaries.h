@@ -37,6 +37,13 @@ ScalarSummary SummariseDraws(const std::string& name, double estimate, std::span
 // each pair over the replications where both are finite.
 Eigen::MatrixXd DrawCovariance(const Eigen::MatrixXd& draws_rg);
 
+// The nearest positive semi-definite matrix (Frobenius norm) to a symmetric
+// one: negative eigenvalues set to zero. A covariance from pairwise-complete
+// draws need not be semi-definite (a unit absent from some replications);
+// `smallest_eigenvalue` (optional) gets the most negative one clipped (0 when
+// there was nothing to repair).
+Eigen::MatrixXd NearestPsd(const Eigen::MatrixXd& sym_gg, double* smallest_eigenvalue = nullptr);
+
 // Share of replications in which each unit lands in each quartile (G x 4,
 // column 0 = bottom). quartile_rg holds 1..4, 0 = absent (not counted: the
 // shares are over the replications where the unit is present).

@@ -1,6 +1,7 @@
 #include "replicate/replication_summary.h"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "core/error.h"
@@ -114,10 +115,31 @@ ReplicationSummary SummariseDraws(const store::DrawSet& draws, const Eigen::Matr
                         std::to_string(options.max_rank_units));
     } else {
       if (s.stored - s.failed >= 2) {
-        const Eigen::MatrixXd cov = inference::DrawCovariance(effect_rg);
+        Eigen::MatrixXd cov = inference::DrawCovariance(effect_rg);
         if (cov.allFinite()) {
-          s.bootstrap_rank_sets = inference::ComputeRankConfidenceSets(theta, cov, ro, ctx);
-          s.have_bootstrap_rank_sets = true;
+          // A caseworker absent from some resamples makes the covariance
+          // pairwise: it may be indefinite. Its nearest semi-definite matrix
+          // is used, and said so; a rank set that still cannot be computed
+          // is a note, never the end of a run whose draws are stored.
+          int absent = 0;
+          for (int32_t g = 0; g < G; ++g) absent += effect_rg.col(g).allFinite() ? 0 : 1;
+          double clipped = 0.0;
+          if (absent > 0) cov = inference::NearestPsd(cov, &clipped);
+          if (clipped < 0.0) {
+            char buf[320];
+            std::snprintf(buf, sizeof buf,
+                          "%d caseworker(s) are absent from some resamples, so the bootstrap covariance of the "
+                          "effects is pairwise and was not positive semi-definite (smallest eigenvalue %.3g); the "
+                          "rank sets use its nearest semi-definite matrix (negative eigenvalues set to zero)",
+                          absent, clipped);
+            s.notes.push_back(buf);
+          }
+          try {
+            s.bootstrap_rank_sets = inference::ComputeRankConfidenceSets(theta, cov, ro, ctx);
+            s.have_bootstrap_rank_sets = true;
+          } catch (const Error& e) {
+            s.notes.push_back(std::string("no bootstrap rank sets: ") + e.what());
+          }
         } else {
           s.notes.push_back("the bootstrap covariance of the effects has undefined entries (a caseworker absent "
                             "from too many replications): no bootstrap rank sets");

@@ -188,6 +188,18 @@ TEST_F(CliTest, AFullDiskIsAnErrorNotACrash) {
   EXPECT_FALSE(fs::exists(dir + "/results.h5"));
 }
 
+// A caseworker absent from some of 30 resamples made the covariance of the
+// effects indefinite, and the run ended with "bad input" and no report.
+TEST_F(CliTest, ASmallPairsBootstrapFinishesWithItsRankSets) {
+  const std::string out = Path("small_pairs.h5");
+  const CommandRun run = Cwfx("replicate --scheme pairs --replications 30 --seed 2 --threads 2 --data " +
+                              Path("reg.h5") + " --out " + out);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("nearest semi-definite matrix"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("Rank confidence sets (bootstrap covariance)"), std::string::npos) << run.output;
+  EXPECT_TRUE(fs::exists(Path("small_pairs.html")));
+}
+
 TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {
   const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
                        kCovariates + " --absorb caseworker_id --cluster caseworker_id --out " +

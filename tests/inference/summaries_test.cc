@@ -77,6 +77,31 @@ double TwoPassCovariance(const Eigen::MatrixXd& d, Eigen::Index a, Eigen::Index 
   return c / static_cast<double>(x.size() - 1);
 }
 
+TEST(Summaries, NearestPsdClipsNegativeEigenvaluesOnly) {
+  // An indefinite "covariance" as pairwise-complete draws can give: unit
+  // correlations that no set of random variables can have together.
+  Eigen::MatrixXd a(3, 3);
+  a << 1.0, 0.9, -0.9,  //
+      0.9, 1.0, 0.9,    //
+      -0.9, 0.9, 1.0;
+  double smallest = 0.0;
+  const Eigen::MatrixXd p = NearestPsd(a, &smallest);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> before(a), after(p);
+  EXPECT_NEAR(smallest, before.eigenvalues()[0], 1e-12);
+  EXPECT_LT(smallest, 0.0);
+  EXPECT_GT(after.eigenvalues()[0], -1e-12);
+  EXPECT_LT((p - p.transpose()).cwiseAbs().maxCoeff(), 1e-15);
+  // The positive part of the spectrum is kept: a - p has a's negative
+  // eigenvalue on its eigenvector and nothing else.
+  const Eigen::VectorXd v = before.eigenvectors().col(0);
+  EXPECT_LT((a - p - before.eigenvalues()[0] * v * v.transpose()).cwiseAbs().maxCoeff(), 1e-12);
+  // A semi-definite matrix comes back as it was.
+  Eigen::MatrixXd ok(2, 2);
+  ok << 2.0, 1.0, 1.0, 2.0;
+  EXPECT_LT((NearestPsd(ok, &smallest) - ok).cwiseAbs().maxCoeff(), 1e-15);
+  EXPECT_EQ(smallest, 0.0);
+}
+
 TEST(Summaries, DrawCovarianceMatchesTwoPassOverPairwiseCompleteRows) {
   std::mt19937_64 rng(23);
   std::normal_distribution<double> z(0, 1);
