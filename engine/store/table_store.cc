@@ -1,6 +1,9 @@
 // Table <-> HDF5 codec and the format dispatcher (schema in table_store.h).
 #include "store/table_store.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <new>
@@ -132,15 +135,40 @@ void ApplyMissingPolicyToColumns(table::Table* t, table::MissingPolicy policy,
   *t = t->SelectRows(rows);
 }
 
-table::Table ReadAnyTableImpl(const std::string& path, const ReadAnyOptions& options,
+// How a path is read: by its extension when it is a regular file; a pipe
+// ("-" is standard input) is CSV (TSV when named .tsv), the only format
+// that can be read as it arrives; devices are refused (/dev/zero would be
+// read until memory runs out).
+enum class InputKind { kByExtension, kCsvStream };
+
+InputKind ClassifyInput(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return InputKind::kByExtension;  // the reader names the error
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return InputKind::kByExtension;
+  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+    const std::string ext = table::LowerExtension(path);
+    for (const std::string& e : SupportedTableExtensions())
+      if (ext == e && ext != ".csv" && ext != ".txt" && ext != ".tsv")
+        throw Error(Location{path, -1, ""}, "a pipe can only carry CSV or TSV; write the " + ext +
+                                                " file to disk and give its path");
+    return InputKind::kCsvStream;
+  }
+  throw Error(Location{path, -1, ""}, path == "/dev/stdin" && ::isatty(STDIN_FILENO)
+                                          ? "standard input is a terminal: pipe or redirect a CSV file into it"
+                                          : "not a regular file or a pipe (a device cannot hold a register)");
+}
+
+table::Table ReadAnyTableImpl(const std::string& given_path, const ReadAnyOptions& options,
                               table::ReadReport* report) {
+  const std::string path = given_path == "-" ? "/dev/stdin" : given_path;
+  const InputKind kind = ClassifyInput(path);
   // With a column subset for the policy, the readers keep every missing value
   // and the policy runs afterwards on those columns only.
   const bool subset = !options.missing_policy_columns.empty();
   const table::MissingPolicy reader_policy = subset ? table::MissingPolicy::kKeep : options.missing;
   table::Table t;
   const std::string ext = table::LowerExtension(path);
-  if (ext == ".csv" || ext == ".txt" || ext == ".tsv") {
+  if (kind == InputKind::kCsvStream || ext == ".csv" || ext == ".txt" || ext == ".tsv") {
     table::CsvReadOptions o;
     o.delimiter = ext == ".tsv" ? '\t' : options.csv_delimiter;
     o.missing = reader_policy;

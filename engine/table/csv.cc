@@ -32,6 +32,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/fingerprint.h"
 #include "parallel/parallel.h"
 #include "table/file_io.h"
 #include "table/number_format.h"
@@ -428,6 +429,11 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
     throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
   }
   const InputBytes bytes(path);
+  if (bytes.streamed() && report != nullptr) {
+    ContentFingerprint fingerprint;
+    fingerprint.Update({bytes.data(), bytes.size()});
+    report->stream_fingerprint = fingerprint.Text();
+  }
   const char* begin = bytes.data();
   const char* end = bytes.data() + bytes.size();
   if (end - begin >= 3 && std::memcmp(begin, "\xEF\xBB\xBF", 3) == 0) begin += 3;

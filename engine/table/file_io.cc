@@ -59,8 +59,29 @@ InputBytes::InputBytes(const std::string& path) {
       return;
     }
   }
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw Error(Location{path, -1, ""}, "cannot read file: it is a directory");
+  }
+  // A pipe is read from this descriptor: opening it again would block (no
+  // writer is left) or cut the writer off.
+  streamed_ = !regular;
+  size_t used = 0;
+  owned_.resize(regular && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : size_t{1} << 16);
+  for (;;) {
+    if (used == owned_.size()) owned_.resize(owned_.size() * 2);
+    const ssize_t got = ::read(fd, owned_.data() + used, owned_.size() - used);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      throw Error(Location{path, -1, ""}, std::string("cannot read file: ") + std::strerror(err));
+    }
+    used += static_cast<size_t>(got);
+  }
   ::close(fd);
-  owned_ = ReadWholeFile(path);
+  owned_.resize(used);
   data_ = owned_.data();
   size_ = owned_.size();
 }

@@ -30,6 +30,8 @@ class InputBytes {
 
   const char* data() const { return data_; }
   size_t size() const { return size_; }
+  // Read from a pipe (or another file that cannot be read twice).
+  bool streamed() const { return streamed_; }
   // Drops the pages wholly inside [begin, end) from this process's memory;
   // reading them again faults them back in from the page cache.
   void Release(const char* begin, const char* end) const;
@@ -38,6 +40,7 @@ class InputBytes {
   const char* data_ = nullptr;
   size_t size_ = 0;
   void* mapping_ = nullptr;
+  bool streamed_ = false;
   std::string owned_;  // when not mapped
 };
 

@@ -3,6 +3,7 @@
 // a clear message and a non-zero exit code.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
@@ -198,6 +199,35 @@ TEST_F(CliTest, ASmallPairsBootstrapFinishesWithItsRankSets) {
   EXPECT_NE(run.output.find("nearest semi-definite matrix"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("Rank confidence sets (bootstrap covariance)"), std::string::npos) << run.output;
   EXPECT_TRUE(fs::exists(Path("small_pairs.html")));
+}
+
+// A register through a pipe: "-" is standard input, a FIFO is read once
+// (it was reopened to fingerprint it, and hung), devices are refused.
+TEST_F(CliTest, RegistersCanArriveThroughAPipe) {
+  ASSERT_EQ(Cwfx("generate --seed 7 --threads 1 --overwrite --out " + Path("piped.csv")).exit_code, 0);
+  const std::string model = " --outcome outcome --covariates age,gender --absorb caseworker_id --quiet --out ";
+  CommandRun run = Cwfx("estimate --data " + Path("piped.csv") + model + Path("from_file.h5"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = testing::RunCommand("cat " + Path("piped.csv") + " | " + CWFX_BINARY + " estimate --data -" + model +
+                            Path("from_stdin.h5"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string fifo = Path("register.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // The writer is bounded and detached, so a reader that never comes cannot
+  // hang the test.
+  run = testing::RunCommand("(timeout 60 sh -c 'cat " + Path("piped.csv") + " > " + fifo +
+                            "' > /dev/null 2>&1 &); timeout 120 " + CWFX_BINARY +
+                            " estimate --data " + fifo + model + Path("from_fifo.h5"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto a = store::H5File::OpenReadOnly(Path("from_file.h5"));
+  for (const char* other : {"from_stdin.h5", "from_fifo.h5"}) {
+    auto b = store::H5File::OpenReadOnly(Path(other));
+    EXPECT_EQ(a.ReadDoubles("/coefficients/estimate"), b.ReadDoubles("/coefficients/estimate")) << other;
+    EXPECT_EQ(a.GetStringAttribute("/", "data_fingerprint"), b.GetStringAttribute("/", "data_fingerprint")) << other;
+  }
+  run = Cwfx("estimate --data /dev/zero --outcome y --out " + Path("zero.h5"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("not a regular file or a pipe"), std::string::npos) << run.output;
 }
 
 TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {

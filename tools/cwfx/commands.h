@@ -22,6 +22,9 @@ int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string
 // The command line as typed, for the provenance attributes of result files.
 const std::string& CommandLine();
 
+// --data's check: an existing file, or "-" for standard input (CSV).
+const CLI::Validator& ExistingFileOrStdin();
+
 Action AddGenerateCommand(CLI::App& app);
 Action AddEstimateCommand(CLI::App& app);
 Action AddStudyCommand(CLI::App& app);

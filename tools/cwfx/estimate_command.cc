@@ -144,7 +144,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
                          {"fe_std_errors", result.fe_std_error_method},
                          {"r2_without_factor", options.r2_without_factor},
                          {"hdf5_group", f.hdf5_group}};
-  results::Provenance provenance{command_line, f.data, results::FileFingerprint(f.data), opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  results::Provenance provenance{command_line, f.data, read_report.stream_fingerprint.empty() ? results::FileFingerprint(f.data) : read_report.stream_fingerprint, opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   results::FitWriteOptions write_options;
   write_options.residuals = f.residuals;
   t_stage = Clock::now();
@@ -177,9 +177,9 @@ Action AddEstimateCommand(CLI::App& app) {
       "Regression with absorbed fixed effects: coefficients, standard errors, recovered effects "
       "(HDF5) and a regression table");
   sub->set_config("--config", "", "TOML/INI file with any of these flags as keys (e.g. outcome = \"y\")");
-  sub->add_option("--data", flags->data, "Register file: .csv .tsv .h5 .dta .sav .sas7bdat .xpt")
+  sub->add_option("--data", flags->data, "Register file: .csv .tsv .h5 .dta .sav .sas7bdat .xpt; - reads CSV from standard input")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(ExistingFileOrStdin());
   sub->add_option("--out", flags->out, "Results file (.h5)")->required();
   sub->add_option("--outcome", flags->outcome, "Outcome column")->required();
   sub->add_option("--covariates", flags->covariates, "Covariate columns, comma separated")->delimiter(',');

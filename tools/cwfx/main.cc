@@ -20,6 +20,12 @@ std::string g_command_line;
 }
 const std::string& CommandLine() { return g_command_line; }
 
+const CLI::Validator& ExistingFileOrStdin() {
+  static const CLI::Validator check(
+      [](const std::string& path) { return path == "-" ? std::string() : CLI::ExistingFile(path); }, "FILE or -");
+  return check;
+}
+
 int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string>& warnings) {
   bool converged = absorption_converged;
   for (const auto& w : warnings) {

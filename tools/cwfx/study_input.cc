@@ -1,5 +1,7 @@
 #include "study_input.h"
 
+#include "commands.h"
+
 #include "core/version.h"
 #include "data_gen/generator.h"
 #include "data_gen/register_io.h"
@@ -10,8 +12,9 @@ namespace cwfx::cli {
 
 void AddStudyInputOptions(CLI::App* sub, const std::shared_ptr<StudyInputFlags>& flags, const std::string& seed_flag) {
   sub->add_option("--data", flags->data,
-                  "Register file (.h5 .csv .tsv .dta .sav .sas7bdat .xpt); default: generate the synthetic register")
-      ->check(CLI::ExistingFile);
+                  "Register file (.h5 .csv .tsv .dta .sav .sas7bdat .xpt; - reads CSV from standard input); default: generate "
+                  "the synthetic register")
+      ->check(ExistingFileOrStdin());
   sub->add_option(seed_flag, flags->register_seed, "Seed of the synthetic register (without --data)")
       ->capture_default_str();
   sub->add_option("--group", flags->hdf5_group, "Table group in an HDF5 register")->capture_default_str();
@@ -89,8 +92,9 @@ LoadedRegister LoadRegister(const StudyInputFlags& f, const study::StudyOptions&
   read.missing_policy_columns = options.ModelColumns();
   read.hdf5_group = f.hdf5_group;
   read.threads = ctx.threads();
-  out.data = store::ReadAnyTable(f.data, read);
-  out.fingerprint = results::FileFingerprint(f.data);
+  table::ReadReport report;
+  out.data = store::ReadAnyTable(f.data, read, &report);
+  out.fingerprint = report.stream_fingerprint.empty() ? results::FileFingerprint(f.data) : report.stream_fingerprint;
   return out;
 }
 
