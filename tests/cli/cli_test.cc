@@ -230,6 +230,30 @@ TEST_F(CliTest, RegistersCanArriveThroughAPipe) {
   EXPECT_NE(run.output.find("not a regular file or a pipe"), std::string::npos) << run.output;
 }
 
+// Absurd values are usage errors before any work: 1e12 replications once
+// allocated until std::bad_alloc and left a stub file and journal, a seed of
+// -1 wrapped to 2^64 - 1, and --threads -1 meant all cores.
+TEST_F(CliTest, AbsurdFlagValuesAreRefusedBeforeAnyWork) {
+  const std::string out = Path("absurd.h5");
+  const std::string replicate = "replicate --no-report --quiet --data " + Path("reg.h5") + " --out " + out;
+  for (const std::string bad : {" --replications 1e12", " --replications -5", " --seed -1",
+                                " --seed 18446744073709551616", " --seed 12abc", " --threads -1",
+                                " --threads 100000", " --replications 2.5"}) {
+    const CommandRun run = Cwfx(replicate + bad);
+    EXPECT_EQ(run.exit_code, 2) << bad << ": " << run.output;
+    EXPECT_FALSE(fs::exists(out)) << bad;
+    EXPECT_FALSE(fs::exists(out + ".journal")) << bad;
+  }
+  const CommandRun sim = Cwfx("simulate --registers 1e12 --seed 1 --quiet --out " + Path("absurd_sim.h5"));
+  EXPECT_EQ(sim.exit_code, 2) << sim.output;
+  EXPECT_NE(sim.output.find("--registers: must be from 0 to 10000000"), std::string::npos) << sim.output;
+  EXPECT_FALSE(fs::exists(Path("absurd_sim.h5")));
+  // The largest seed is a seed.
+  const CommandRun top = Cwfx("replicate --replications 2 --seed 18446744073709551615 --threads 1 --no-report "
+                              "--quiet --data " + Path("reg.h5") + " --out " + Path("top_seed.h5"));
+  EXPECT_EQ(top.exit_code, 0) << top.output;
+}
+
 TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {
   const CommandRun run = Cwfx("estimate --data " + Path("reg.h5") + " --outcome outcome --covariates " +
                        kCovariates + " --absorb caseworker_id --cluster caseworker_id --out " +

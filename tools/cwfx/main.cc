@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/version.h"
 #include "distribution.h"
+#include "flag_limits.h"
 
 namespace cwfx::cli {
 namespace {
@@ -73,6 +74,7 @@ int RunMain(int argc, char** argv) {
   add(&cwfx::cli::AddReplicateCommand);
   add(&cwfx::cli::AddSimulateCommand);
   add(&cwfx::cli::AddMergeCommand);
+  cwfx::cli::AddFlagLimits(app);
 
   // --config FILE is expanded into flags here: CLI11 reads configuration
   // files only for the main program, not for subcommands.
