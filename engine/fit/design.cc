@@ -4,6 +4,7 @@
 #include "fit/design.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "core/error.h"
@@ -12,6 +13,8 @@
 namespace cwfx::fit {
 
 namespace {
+
+constexpr double kMaxModelMagnitude = 1e100;
 
 // `consumed` is the same table when the caller gave it up: each column's
 // storage is then freed right after its last use, so the peak holds the
@@ -23,6 +26,23 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
   for (size_t q = 0; q < spec.absorb.size(); ++q)
     for (size_t p = 0; p < q; ++p)
       if (spec.absorb[p] == spec.absorb[q]) throw Error(Location{file, -1, spec.absorb[q]}, "is absorbed twice");
+  // A column in two roles is a mistake, not a model: the outcome among the
+  // covariates fits x = y exactly (a coefficient of 1e-17 with p = 1e-53),
+  // an absorbed outcome gives R2 = 1.
+  auto refuse_twice = [&](const std::string& name, const std::string& roles) {
+    throw Error(Location{file, -1, name}, "is " + roles + "; each column can play one role in the model");
+  };
+  for (size_t k = 0; k < spec.covariates.size(); ++k) {
+    if (spec.covariates[k] == spec.outcome) refuse_twice(spec.outcome, "both the outcome and a covariate");
+    for (size_t l = 0; l < k; ++l)
+      if (spec.covariates[l] == spec.covariates[k]) refuse_twice(spec.covariates[k], "listed twice among the covariates");
+  }
+  for (const auto& f : spec.absorb) {
+    if (f == spec.outcome) refuse_twice(f, "both the outcome and an absorbed factor");
+    for (const auto& x : spec.covariates)
+      if (f == x) refuse_twice(f, "both a covariate and an absorbed factor");
+  }
+  if (!spec.weights.empty() && spec.weights == spec.outcome) refuse_twice(spec.weights, "both the outcome and the weights");
   const int64_t n_in = table.num_rows();
   DesignReport rep;
   rep.rows_in = n_in;
@@ -31,9 +51,23 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
   const std::span<const double> y_in = table.Numeric(spec.outcome);
   std::vector<std::span<const double>> x_in;
   for (const auto& name : spec.covariates) x_in.push_back(table.Numeric(name));
+  // Values whose squares overflow (1.8e308 was reported as "collinear", a
+  // weight of 1e300 gave garbage estimates) are refused by row.
+  auto check_magnitude = [&](std::span<const double> v, const std::string& name) {
+    for (size_t i = 0; i < v.size(); ++i)
+      if (std::abs(v[i]) > kMaxModelMagnitude) {
+        std::ostringstream os;
+        os << "value " << v[i] << " is too large for a regression (its square overflows past |x| > 1e100); "
+           << "rescale the column";
+        throw Error(Location{file, table.InputRow(static_cast<int64_t>(i)), name}, os.str());
+      }
+  };
+  check_magnitude(y_in, spec.outcome);
+  for (size_t k = 0; k < x_in.size(); ++k) check_magnitude(x_in[k], spec.covariates[k]);
   std::span<const double> w_in;
   if (!spec.weights.empty()) {
     w_in = table.Numeric(spec.weights);
+    check_magnitude(w_in, spec.weights);
     for (int64_t i = 0; i < n_in; ++i)
       if (!(w_in[i] > 0)) {
         std::ostringstream os;
@@ -131,6 +165,17 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
   }
 
   const int64_t kept = static_cast<int64_t>(rows.size());
+  {
+    bool constant = true;
+    const double y0 = y_in[static_cast<size_t>(rows[0])];
+    for (int64_t i : rows) constant = constant && y_in[static_cast<size_t>(i)] == y0;
+    if (constant) {
+      std::ostringstream os;
+      os << "the outcome is constant (" << y0 << ") on the " << kept
+         << " observation(s) used: there is nothing to explain";
+      throw Error(Location{file, -1, spec.outcome}, os.str());
+    }
+  }
   Design d;
   d.source = file;
   d.outcome_name = spec.outcome;

@@ -249,8 +249,11 @@ RegisterRow SimulateRegister(const SimulationOptions& options, int64_t r, const 
   for (const auto& name : MetricNames()) m[name] = kNaN;
   try {
     const uint64_t seed = RegisterSeed(options.seed, r);
-    datagen::Register reg = datagen::Generate(options.GeneratorFor(point), seed, ctx);
-    const study::StudyResult st = study::RunStudy(reg.responses, options.study, ctx);
+    const datagen::GeneratorOptions generator = options.GeneratorFor(point);
+    datagen::Register reg = datagen::Generate(generator, seed, ctx);
+    study::StudyOptions study_options = options.study;
+    study_options.binary_outcome = generator.outcome_noise_sd < 0;  // a continuous design is not an LPM
+    const study::StudyResult st = study::RunStudy(reg.responses, study_options, ctx);
 
     replicate::ReplicationOptions ro;
     ro.seed = seed;

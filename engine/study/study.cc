@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -226,6 +227,17 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
   res.options = options;
   std::vector<std::string> covs;
   const table::Table data = PrepareStudyTable(register_table, options, &res.sample, &covs);
+  if (options.binary_outcome) {
+    // The study's model is a linear probability model: a 0.5 or a 7 in the
+    // outcome is a coding error that would still give numbers.
+    const std::span<const double> y = data.Numeric(options.outcome);
+    for (size_t i = 0; i < y.size(); ++i)
+      if (y[i] != 0.0 && y[i] != 1.0) {
+        std::ostringstream os;
+        os << "the study's outcome is binary (a linear probability model): expected 0 or 1, found " << y[i];
+        throw Error(Location{data.source(), data.InputRow(static_cast<int64_t>(i)), options.outcome}, os.str());
+      }
+  }
 
   const fit::Design design = fit::BuildDesign(data, StudyDesignSpec(options, covs));
   const int32_t G = design.factors[0].num_levels;

@@ -51,6 +51,10 @@ struct StudyOptions {
   sample::SampleOptions sample;
   // Outcome column (0/1).
   std::string outcome = "outcome";
+  // Refuse outcome values other than 0 and 1 (the linear probability model
+  // of the report); the simulation's continuous-outcome designs turn it off.
+  // A check, not a change of the model: not part of ToJson.
+  bool binary_outcome = true;
   // Numeric covariates entered as they are: the register covariates, the B
   // answers and their changes (the changes are created by the sample step).
   std::vector<std::string> covariates = DefaultCovariates();

@@ -109,6 +109,38 @@ TEST(BuildDesign, NonPositiveWeightNamesRow) {
   EXPECT_NE(msg.find("positive"), std::string::npos) << msg;
 }
 
+// User mistakes that once gave numbers (x = y with p = 1e-53, R2 = 1,
+// -nan, "collinear" for 1.8e308, garbage under a weight of 1e300).
+TEST(BuildDesign, AColumnInTwoRolesIsAnError) {
+  EXPECT_NE(ErrorOf(SmallTable(), DesignSpec{"y", {"x", "y"}, {"cw"}, "", ""}).find("both the outcome and a covariate"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(SmallTable(), DesignSpec{"y", {"x"}, {"y"}, "", ""}).find("both the outcome and an absorbed"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(SmallTable(), DesignSpec{"y", {"x", "x"}, {"cw"}, "", ""}).find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(SmallTable(), DesignSpec{"y", {"x"}, {"x"}, "", ""}).find("both a covariate and an absorbed"),
+            std::string::npos);
+}
+
+TEST(BuildDesign, AConstantOutcomeIsAnError) {
+  table::Table t = SmallTable();
+  for (double& v : t.mutable_column("y").numeric) v = 0.25;
+  const std::string msg = ErrorOf(t, DesignSpec{"y", {"x"}, {"cw"}, "", ""});
+  EXPECT_NE(msg.find("the outcome is constant"), std::string::npos) << msg;
+}
+
+TEST(BuildDesign, ValuesTooLargeToSquareAreRefusedByRow) {
+  table::Table t = SmallTable();
+  t.mutable_column("x").numeric[4] = 1.7e308;
+  std::string msg = ErrorOf(t, DesignSpec{"y", {"x"}, {"cw"}, "", ""});
+  EXPECT_NE(msg.find("row 5, column 'x'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("too large"), std::string::npos) << msg;
+  t = SmallTable();
+  t.mutable_column("w").numeric[1] = 1e300;
+  msg = ErrorOf(t, DesignSpec{"y", {"x"}, {"cw"}, "", "w"});
+  EXPECT_NE(msg.find("row 2, column 'w'"), std::string::npos) << msg;
+}
+
 TEST(BuildDesign, MissingColumnIsAnError) {
   DesignSpec s{"y", {"nope"}, {"cw"}, "", ""};
   EXPECT_NE(ErrorOf(SmallTable(), s).find("nope"), std::string::npos);

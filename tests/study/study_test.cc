@@ -57,6 +57,21 @@ datagen::Register* StudyFixture::reg_ = nullptr;
 StudyResult* StudyFixture::res_ = nullptr;
 table::Table* StudyFixture::data_ = nullptr;
 
+// The study's outcome is binary; a 0.5 or a 7 once ran as if it were.
+TEST_F(StudyFixture, ANonBinaryOutcomeIsRefusedByRow) {
+  table::Table t = reg_->responses;
+  auto& y = t.mutable_column("outcome").numeric;
+  for (size_t i = 0; i < y.size(); i += 10) y[i] = 0.5;  // some rows survive the sample restrictions
+  try {
+    RunStudy(t, StudyOptions{}, parallel::Context(1));
+    ADD_FAILURE() << "a 0.5 outcome was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected 0 or 1, found 0.5"), std::string::npos) << e.what();
+    EXPECT_EQ(e.where().column, "outcome");
+    EXPECT_GT(e.where().row, 0);
+  }
+}
+
 TEST_F(StudyFixture, SampleAndQuartileSizes) {
   const StudyResult& r = *res_;
   EXPECT_EQ(r.responses, data_->num_rows());  // no singleton dropping by default
