@@ -48,7 +48,7 @@ struct EffectStdErrorOptions {
   // when the factor's predicted flops are at most this (the recurrences run
   // column by column without BLAS, about 1 GFlop/s: a nearly dense factor
   // of 5,000 levels would take a minute, its projections seconds).
-  int32_t max_levels_for_selected_inversion = 20000;
+  int32_t max_levels_for_selected_inversion = 1000000;
   double max_selected_inversion_flops = 4e9;
 };
 

@@ -138,8 +138,10 @@ struct FitOptions {
   int fe_std_error_projections = 200;
   uint64_t fe_std_error_seed = 20240101;
   // Two factors: exact standard errors by selected inversion of the direct
-  // factor up to this many first-factor levels (projections above).
-  int32_t max_levels_for_std_errors = 20000;
+  // factor up to this many first-factor levels (projections above); its cost
+  // is bounded by the factor's predicted flops (EffectStdErrorOptions), so
+  // the level count only guards the O(levels) vectors.
+  int32_t max_levels_for_std_errors = 1000000;
   // Two factors: the CHOLMOD factor of the reduced Laplacian is built only when
   // its side (the factor with fewer levels) has at most this many levels; its
   // fill grows with the graph's mixing and can exceed memory beyond that (a
