@@ -415,17 +415,23 @@ void WriteDataset(const std::string& file, hid_t fid, bool writable, const std::
   const int64_t requested = std::max<int64_t>(1, o.chunk_elements);
   const int64_t chunk = std::max<int64_t>(
       1, std::min<int64_t>(requested, requested * 8 / static_cast<int64_t>(spec.element_bytes)));
-  if (spec.rows * std::max<int64_t>(1, spec.cols) > chunk && spec.cols > 0) {
+  // Every non-empty dataset is chunked so that its data carry a Fletcher-32
+  // checksum (HDF5 verifies it on every read); one longer than a chunk is
+  // also compressed. Variable-length data take no filters.
+  if (spec.rows > 0 && spec.cols > 0) {
+    const bool long_array = spec.rows * spec.cols > chunk;
     hsize_t chunk_dims[2] = {
         static_cast<hsize_t>(std::min(spec.rows, std::max<int64_t>(1, chunk / spec.cols))),
         static_cast<hsize_t>(spec.cols)};
-    if (spec.rank == 1) chunk_dims[0] = static_cast<hsize_t>(chunk);
+    if (spec.rank == 1) chunk_dims[0] = static_cast<hsize_t>(std::min(spec.rows, chunk));
     CheckStatus(file, H5Pset_chunk(dcpl.get(), spec.rank, chunk_dims), "cannot set chunking for " + Quote(p));
-    if (spec.filters_ok && o.deflate_level > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+    if (long_array && spec.filters_ok && o.deflate_level > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
       CheckStatus(file, H5Pset_shuffle(dcpl.get()), "cannot set shuffle for " + Quote(p));
       CheckStatus(file, H5Pset_deflate(dcpl.get(), static_cast<unsigned>(std::min(o.deflate_level, 9))),
                   "cannot set deflate for " + Quote(p));
     }
+    if (spec.filters_ok && o.checksums)
+      CheckStatus(file, H5Pset_fletcher32(dcpl.get()), "cannot set the checksum of " + Quote(p));
   }
   Handle lcpl = Check(file, H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot create a property list");
   CheckStatus(file, H5Pset_create_intermediate_group(lcpl.get(), 1), "cannot set intermediate groups");
@@ -623,6 +629,8 @@ void H5File::CreateChunked(const std::string& raw_path, const H5ChunkedSpec& spe
     CheckStatus(path_, H5Pset_deflate(dcpl.get(), static_cast<unsigned>(std::min(spec.deflate_level, 9))),
                 "cannot set deflate for " + Quote(p));
   }
+  if (spec.checksums)
+    CheckStatus(path_, H5Pset_fletcher32(dcpl.get()), "cannot set the checksum of " + Quote(p));
   hid_t file_type = H5T_IEEE_F64LE;
   if (spec.type == H5NumericType::kFloat64) {
     const double fill = std::numeric_limits<double>::quiet_NaN();
@@ -794,6 +802,7 @@ H5DatasetLayout H5File::Layout(const std::string& raw_path) const {
     if (f < 0) Fail(path_, "cannot read the filters of " + Quote(p));
     if (f == H5Z_FILTER_SHUFFLE) out.shuffle = true;
     if (f == H5Z_FILTER_DEFLATE) out.deflate_level = nvalues > 0 ? static_cast<int>(values[0]) : 0;
+    if (f == H5Z_FILTER_FLETCHER32) out.checksum = true;
   }
   return out;
 }

@@ -6,8 +6,9 @@
 // and the object path, with the innermost message from HDF5's error stack.
 //
 // Datasets: 1-D double / int64 / int32 / string arrays and 2-D double
-// matrices. Arrays longer than one chunk are chunked and compressed (shuffle +
-// deflate); short ones are contiguous. Numeric datasets can also be created
+// matrices. Every non-empty dataset is chunked with a Fletcher-32 checksum of
+// its data, verified on every read; arrays longer than one chunk are also
+// compressed (shuffle + deflate). Numeric datasets can also be created
 // empty (filled with NaN / 0) and written row block by row block
 // (CreateChunked, WriteRows), e.g. by the draw writer (draw_file.h). Strings
 // are UTF-8, fixed length by default. Readers convert between numeric storage
@@ -43,6 +44,9 @@ struct H5WriteOptions {
   // global heap, which has no checksum and which HDF5 1.10 reads unsafely
   // when the file is damaged. Either way a string ends at its first NUL byte.
   bool fixed_length_strings = true;
+  // A Fletcher-32 checksum on every non-empty dataset's data (verified by
+  // HDF5 on every read, so a flipped byte is an error, not a wrong number).
+  bool checksums = true;
 };
 
 struct H5CreateOptions {
@@ -72,6 +76,8 @@ struct H5ChunkedSpec {
   int64_t chunk_rows = 64;
   // zlib level 0-9; 0 disables compression. Shuffle is applied with deflate.
   int deflate_level = 4;
+  // A Fletcher-32 checksum per chunk (see H5WriteOptions::checksums).
+  bool checksums = true;
 };
 
 // How a dataset is stored (for tests and diagnostics).
@@ -80,6 +86,7 @@ struct H5DatasetLayout {
   std::vector<int64_t> chunk_dims;  // empty unless chunked
   bool shuffle = false;
   int deflate_level = -1;  // -1: no deflate filter
+  bool checksum = false;   // Fletcher-32
 };
 
 class H5File {

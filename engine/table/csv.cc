@@ -164,7 +164,9 @@ bool IsMissingToken(const Field& f) {
 // Whole-field number parse. Returns false when the field is not a number.
 bool ParseNumber(const Field& f, double* out) {
   if (f.escaped) return false;  // a number never contains a quote
-  return ParseNumberText(f.view(), out);
+  if (!ParseNumberText(f.view(), out)) return false;
+  // A 16+ digit integer (an id) would lose digits as a double: text.
+  return !(std::fabs(*out) >= kExactIntegerLimit && IsLongIntegerLiteral(f.view()));
 }
 
 struct ColumnBuilder {

@@ -10,7 +10,9 @@
 // Types: a column is numeric when every non-missing field parses completely as
 // a number (std::from_chars, surrounding spaces and a leading '+' allowed);
 // otherwise it is text. A text column whose values all look like numbers (e.g.
-// zero-padded ids "007") therefore reads back as numeric.
+// zero-padded ids "007") therefore reads back as numeric. An integer literal
+// of 2^53 or more (16+ digits, e.g. a national id) is not a number here: a
+// double would lose its digits, so its column stays text.
 //
 // Missing values: an empty field, NA, or a lone '.' (unquoted). They become NaN
 // in numeric columns and "" in text columns and are then handled by

@@ -61,22 +61,31 @@ IdCoding CodeNumeric(const Table& table, const Column& c) {
 
 IdCoding CodeText(const Table& table, const Column& c) {
   const std::vector<std::string>& ids_n = c.text;
-  // First a hash pass to find the distinct ids (few relative to rows), then a
-  // sort of only those, then a relabel pass: O(n + g log g).
-  std::unordered_map<std::string_view, int32_t> first_code;
+  // First a hash pass to find the distinct spellings (few relative to rows),
+  // each mapped to its canonical id (CanonicalIdText: "01", "1" and "1.0"
+  // are one id, as in a numeric column, whatever else the column holds),
+  // then a sort of only the distinct ids, then a relabel pass: O(n + g log g).
+  std::unordered_map<std::string_view, int32_t> code_of_spelling;
+  std::unordered_map<std::string, int32_t> code_of_id;
   std::vector<int32_t> provisional_n(ids_n.size());
-  std::vector<std::string_view> distinct_g;
+  std::vector<std::string> distinct_ids;
   for (size_t r = 0; r < ids_n.size(); ++r) {
     if (ids_n[r].empty()) {
       throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name}, "missing id");
     }
-    auto [it, inserted] = first_code.try_emplace(ids_n[r], static_cast<int32_t>(distinct_g.size()));
+    auto [it, inserted] = code_of_spelling.try_emplace(ids_n[r], 0);
     if (inserted) {
-      CheckLevelCount(table, c.name, distinct_g.size() + 1);
-      distinct_g.push_back(ids_n[r]);
+      auto [id_it, new_id] =
+          code_of_id.try_emplace(CanonicalIdText(ids_n[r]), static_cast<int32_t>(distinct_ids.size()));
+      if (new_id) {
+        CheckLevelCount(table, c.name, distinct_ids.size() + 1);
+        distinct_ids.push_back(id_it->first);
+      }
+      it->second = id_it->second;
     }
     provisional_n[r] = it->second;
   }
+  const std::vector<std::string>& distinct_g = distinct_ids;
   std::vector<int32_t> order_g(distinct_g.size());
   for (size_t g = 0; g < order_g.size(); ++g) order_g[g] = static_cast<int32_t>(g);
   std::sort(order_g.begin(), order_g.end(),

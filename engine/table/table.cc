@@ -86,6 +86,11 @@ std::span<const double> Table::Numeric(std::string_view name, bool require_finit
         throw Error(Location{source_, InputRow(static_cast<int64_t>(r)), c.name},
                     "expected a number, found '" + c.text[r] + "'");
       }
+      if (IsLongIntegerLiteral(v)) {
+        throw Error(Location{source_, InputRow(static_cast<int64_t>(r)), c.name},
+                    "'" + v + "' has more digits than a number holds exactly (|x| >= 2^53), so the column is "
+                    "text: use it as an id, or rescale it");
+      }
     }
     throw Error(Location{source_, -1, c.name}, "expected a numeric column, found text");
   }

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -239,6 +242,40 @@ TEST(H5FileTest, ChunkedDatasetsWrittenByRowBlocks) {
   EXPECT_EQ(li.deflate_level, -1);
   EXPECT_EQ(r.Layout("/v").chunk_dims, std::vector<int64_t>{5});
   EXPECT_TRUE(ThrowsAt([&] { r.ReadRows("/v", 4, 2); }, p, -1, "", "outside dataset '/v'"));
+}
+
+// A flipped byte in a dataset's data is an error on read, not a wrong number
+// (every dataset carries a Fletcher-32 checksum; metadata has its own).
+TEST(H5FileTest, AFlippedDataByteIsAnErrorOnRead) {
+  TempDir dir;
+  const std::string p = dir.File("flip.h5");
+  const std::vector<double> values(200, 1234.5678);  // one chunk: stored as written, uncompressed
+  {
+    H5File f = H5File::Create(p);
+    f.WriteDoubles("/d", values);
+    f.Close();
+  }
+  {
+    const H5File r = H5File::OpenReadOnly(p);
+    EXPECT_TRUE(r.Layout("/d").checksum);
+    EXPECT_EQ(r.ReadDoubles("/d"), values);
+  }
+  std::string bytes;
+  {
+    std::ifstream in(p, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  double v = 1234.5678;
+  const std::string pattern(reinterpret_cast<const char*>(&v), sizeof v);
+  const size_t at = bytes.find(pattern + pattern);
+  ASSERT_NE(at, std::string::npos) << "the data were not found in the file";
+  bytes[at + 8 * 50 + 3] ^= 0x10;  // one bit of the 51st value
+  {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  const H5File r = H5File::OpenReadOnly(p);
+  EXPECT_THROW(r.ReadDoubles("/d"), Error);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <limits>
 #include <random>
 
+#include "table/csv.h"
 #include "table/error_matchers.h"
+#include "table/temp_dir.h"
 
 namespace cwfx::table {
 namespace {
@@ -74,6 +76,32 @@ TEST(IdCodingTest, NumericIdsBeyondExactDoublesAreErrors) {
   Table ok("reg.csv");
   ok.AddNumeric("id", {1, 9007199254740991.0});
   EXPECT_EQ(CodeIds(ok, "id").num_levels, 2);
+}
+
+// One text id anywhere once made "01"/"1" and "2.0"/"2" different ids
+// (14 caseworkers instead of 12): a value's id no longer depends on the
+// rest of its column.
+TEST(IdCodingTest, SpellingsOfOneNumberAreOneIdInATextColumn) {
+  Table t("reg.csv");
+  t.AddText("cw", {"01", "1", " 1", "+1", "2.0", "2", "x7", "1e0", "007"});
+  const IdCoding c = CodeIds(t, "cw");
+  EXPECT_EQ(c.labels, (std::vector<std::string>{"1", "2", "7", "x7"}));
+  EXPECT_EQ(c.codes_n, (std::vector<int32_t>{0, 0, 0, 0, 1, 1, 3, 0, 2}));
+}
+
+TEST(IdCodingTest, LongIntegerIdsStayExactThroughCsv) {
+  cwfx::testing::TempDir dir;
+  // 2^64 + 1 and 2^64 + 2 are one double; as text they are two ids, and a
+  // leading zero or quotes do not make a third.
+  const std::string p = dir.Write("long.csv",
+                                  "id,y\n18446744073709551617,1\n18446744073709551618,2\n"
+                                  "\"018446744073709551617\",3\n7,4\n");
+  const Table t = ReadCsv(p, CsvReadOptions{});
+  ASSERT_EQ(t.column("id").kind, ColumnKind::kText);
+  const IdCoding c = CodeIds(t, "id");
+  EXPECT_EQ(c.labels, (std::vector<std::string>{"18446744073709551617", "18446744073709551618", "7"}));
+  EXPECT_EQ(c.codes_n, (std::vector<int32_t>{0, 1, 0, 2}));
+  EXPECT_TRUE(ThrowsAt([&] { (void)t.Numeric("id"); }, p, 1, "id", "more digits than a number holds"));
 }
 
 TEST(IdCodingTest, EmptyTable) {
