@@ -20,7 +20,24 @@ std::string Error::Format(const Location& where, const std::string& message) {
     out += "column '" + where.column + "'";
   }
   if (!out.empty()) out += ": ";
-  return out + message;
+  out += message;
+  // Bytes from a file can be anything: a NUL would cut the message short
+  // where it is printed as a C string, other control bytes garble a
+  // terminal. They are shown as \xNN (line breaks and tabs stay).
+  std::string safe;
+  safe.reserve(out.size());
+  for (const char ch : out) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      safe += "\\x";
+      safe += kHex[c >> 4];
+      safe += kHex[c & 15];
+    } else {
+      safe += ch;
+    }
+  }
+  return safe;
 }
 
 void FailCheck(const char* expr, const char* file, int line, const std::string& msg) {

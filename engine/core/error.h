@@ -20,7 +20,7 @@ struct Location {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message) : std::runtime_error(Format(Location{}, message)) {}
   Error(const Location& where, const std::string& message)
       : std::runtime_error(Format(where, message)), where_(where) {}
 

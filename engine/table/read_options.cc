@@ -71,6 +71,23 @@ void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report) 
   }
   if (report != nullptr) report->rows_dropped_missing = dropped;
   if (dropped == 0) return;
+  if (static_cast<size_t>(dropped) == n) {
+    // Said here, where it is known, rather than as "0 rows" further on.
+    std::vector<std::string> with_missing;
+    for (int j = 0; j < table->num_columns(); ++j) {
+      const Column& c = table->column(j);
+      for (size_t r = 0; r < n; ++r)
+        if (IsMissing(c, r)) {
+          with_missing.push_back("'" + c.name + "'");
+          break;
+        }
+    }
+    std::string cols;
+    for (const auto& c : with_missing) cols += (cols.empty() ? "" : ", ") + c;
+    throw Error(Location{table->source(), -1, ""}, "every one of the " + std::to_string(n) +
+                                                       " rows has a missing value in a column the model uses (" +
+                                                       cols + "), so dropping them (--missing drop) leaves nothing");
+  }
 
   // Rebuild the table from its own columns, moved and compacted in place, so a
   // large register is never held twice.

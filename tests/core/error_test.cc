@@ -15,6 +15,12 @@ TEST(ErrorTest, FormatsFileRowAndColumn) {
   EXPECT_EQ(e.where().row, 17);
 }
 
+// A NUL byte from a file once cut the message short where it was printed.
+TEST(ErrorTest, ControlBytesAreShownNotPrinted) {
+  const Error e(Location{"reg.csv", 4, std::string("i\0d", 3)}, std::string("found 'a\0b\x1b'", 12));
+  EXPECT_STREQ(e.what(), "reg.csv, row 4, column 'i\\x00d': found 'a\\x00b\\x1b'");
+}
+
 TEST(ErrorTest, OmitsEmptyParts) {
   EXPECT_STREQ(Error(Location{"", -1, "x"}, "m").what(), "column 'x': m");
   EXPECT_STREQ(Error("plain").what(), "plain");

@@ -109,6 +109,14 @@ TEST(CsvTest, SingleColumnMissingRoundTrips) {
   EXPECT_EQ(back.num_rows(), 1);
 }
 
+// It once went on to report "0 rows in file".
+TEST(CsvErrorTest, DroppingEveryRowIsAnErrorSayingWhy) {
+  TempDir dir;
+  const std::string p = dir.Write("allgone.csv", "y,x\n1,\n2,NA\n,3\n");
+  EXPECT_TRUE(ThrowsAt([&] { Read(p, MissingPolicy::kDropRow); }, p, -1, "",
+                       "every one of the 3 rows has a missing value in a column the model uses ('y', 'x')"));
+}
+
 TEST(CsvTest, IntegersWrittenWithoutDecimals) {
   TempDir dir;
   Table t("g");
