@@ -1120,4 +1120,19 @@ DrawSet ReadDraws(const std::string& path, const std::string& scheme) {
 
 std::string DrawIdentityDifference(const DrawIdentity& a, const DrawIdentity& b) { return IdentityDifference(a, b); }
 
+void RemoveDrawFiles(const std::string& path) {
+  const std::string journal = path + ".journal";
+  const int fd = ::open(journal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    ::close(fd);
+    throw Error(Location{path, -1, ""}, "another run is writing these draws (its journal " + journal +
+                                            " is locked); --overwrite would destroy its work: stop it first");
+  }
+  // Removed while holding the lock, so no writer can start in between.
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  std::filesystem::remove(journal, ec);
+  if (fd >= 0) ::close(fd);
+}
+
 }  // namespace cwfx::store

@@ -140,4 +140,9 @@ DrawSet ReadDraws(const std::string& path, const std::string& scheme = "");
 // fingerprint, engine version and datasets), else the first difference.
 std::string DrawIdentityDifference(const DrawIdentity& a, const DrawIdentity& b);
 
+// --overwrite: deletes a draw file and its journal, but refuses (cwfx::Error)
+// while another process is writing them (its journal is locked), which would
+// otherwise leave two runs destroying each other's work.
+void RemoveDrawFiles(const std::string& path);
+
 }  // namespace cwfx::store

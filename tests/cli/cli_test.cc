@@ -3,6 +3,7 @@
 // a clear message and a non-zero exit code.
 #include <gtest/gtest.h>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -252,6 +253,24 @@ TEST_F(CliTest, AbsurdFlagValuesAreRefusedBeforeAnyWork) {
   const CommandRun top = Cwfx("replicate --replications 2 --seed 18446744073709551615 --threads 1 --no-report "
                               "--quiet --data " + Path("reg.h5") + " --out " + Path("top_seed.h5"));
   EXPECT_EQ(top.exit_code, 0) << top.output;
+}
+
+// --overwrite while another run holds the journal once let the two runs
+// destroy each other's work.
+TEST_F(CliTest, OverwriteRefusesDrawsAnotherRunIsWriting) {
+  const std::string out = Path("busy.h5");
+  WriteFile(out, "draws of a running job");
+  WriteFile(out + ".journal", "its journal");
+  const int fd = ::open((out + ".journal").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as the running writer holds it
+  const CommandRun run = Cwfx("replicate --replications 3 --seed 1 --threads 1 --no-report --quiet --overwrite "
+                              "--data " + Path("reg.h5") + " --out " + out);
+  ::close(fd);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("another run is writing these draws"), std::string::npos) << run.output;
+  EXPECT_EQ(ReadAll(out), "draws of a running job");
+  EXPECT_EQ(ReadAll(out + ".journal"), "its journal");
 }
 
 TEST_F(CliTest, EstimateWritesTheDocumentedSchema) {

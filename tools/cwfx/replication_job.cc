@@ -20,11 +20,7 @@ ReplicationJobResult RunReplicationJob(const table::Table& register_table, const
   const store::DrawIdentity identity =
       replicate::MakeDrawIdentity(problem, job.data_fingerprint, job.study_configuration_json);
   const ShardPlan plan = PlanShards(job.shard, job.out);
-  if (job.overwrite && !job.resume) {
-    std::error_code ec;
-    std::filesystem::remove(plan.file, ec);
-    std::filesystem::remove(plan.file + ".journal", ec);
-  }
+  if (job.overwrite && !job.resume) store::RemoveDrawFiles(plan.file);
   // Chunks of about 1 MiB of the widest dataset (the effects), so each flush
   // recompresses little even with many caseworkers.
   store::DrawFileOptions file_options;

@@ -141,11 +141,7 @@ int RunSimulateCommand(const SimulateFlags& f, const std::string& command_line) 
     if (f.resume) check.continued = {plan.file, report};
     CheckOutputPaths(check);
   }
-  if (f.overwrite && !f.resume) {
-    std::error_code ec;
-    std::filesystem::remove(plan.file, ec);
-    std::filesystem::remove(plan.file + ".journal", ec);
-  }
+  if (f.overwrite && !f.resume) store::RemoveDrawFiles(plan.file);
   const parallel::Context ctx(f.threads);
   store::DrawFileOptions file_options;
   file_options.shard_index = plan.index;
