@@ -74,14 +74,14 @@ void CheckInput(const Eigen::VectorXd& theta_g, const Eigen::MatrixXd& sigma_gg,
   for (Eigen::Index g = 0; g < G; ++g)
     if (!std::isfinite(theta_g[g]))
       throw Error("rank confidence sets: estimate " + std::to_string(g) + " is not finite (" + Num(theta_g[g]) + ")");
-  if (!sigma_gg.allFinite()) throw Error("rank confidence sets: covariance has non-finite entries");
+  if (!sigma_gg.allFinite()) throw ComputationError("rank confidence sets: covariance has non-finite entries");
   if (o.top_size > G)
     throw Error("rank confidence sets: top_size = " + std::to_string(o.top_size) + " exceeds the " +
                 std::to_string(G) + " units");
   const double scale = sigma_gg.cwiseAbs().maxCoeff();
   const double asym = (sigma_gg - sigma_gg.transpose()).cwiseAbs().maxCoeff();
   if (asym > kCovarianceTol * scale)
-    throw Error("rank confidence sets: covariance is not symmetric (max |S_ab - S_ba| = " + Num(asym) + ")");
+    throw ComputationError("rank confidence sets: covariance is not symmetric (max |S_ab - S_ba| = " + Num(asym) + ")");
 }
 
 // A factor F (G x m) with F F' = Sigma for a positive semi-definite Sigma,
@@ -91,11 +91,11 @@ void CheckInput(const Eigen::VectorXd& theta_g, const Eigen::MatrixXd& sigma_gg,
 Eigen::MatrixXd PsdFactor(const Eigen::MatrixXd& sym_gg) {
   const Eigen::Index G = sym_gg.rows();
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(sym_gg);
-  if (eig.info() != Eigen::Success) throw Error("rank confidence sets: eigen decomposition of the covariance failed");
+  if (eig.info() != Eigen::Success) throw ComputationError("rank confidence sets: eigen decomposition of the covariance failed");
   const Eigen::VectorXd& lambda = eig.eigenvalues();  // ascending
   const double top = std::max(lambda[G - 1], 0.0);
   if (lambda[0] < -kCovarianceTol * std::max(top, sym_gg.cwiseAbs().maxCoeff()))
-    throw Error("rank confidence sets: covariance is not positive semi-definite (smallest eigenvalue " +
+    throw ComputationError("rank confidence sets: covariance is not positive semi-definite (smallest eigenvalue " +
                 Num(lambda[0]) + ", largest " + Num(lambda[G - 1]) + ")");
   Eigen::Index first = 0;
   while (first < G && lambda[first] <= 0.0) ++first;

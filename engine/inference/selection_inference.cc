@@ -158,14 +158,14 @@ void CheckInput(const Eigen::VectorXd& psi_hat_g, const Eigen::MatrixXd& sigma_g
     if (!std::isfinite(eta_g[g]))
       throw Error("selection inference: contrast entry " + std::to_string(g) + " is not finite");
   }
-  if (!sigma_gg.allFinite()) throw Error("selection inference: covariance has non-finite entries");
+  if (!sigma_gg.allFinite()) throw ComputationError("selection inference: covariance has non-finite entries");
   const double scale = sigma_gg.cwiseAbs().maxCoeff();
   if (!(scale > 0)) throw Error("selection inference: covariance is zero");
   if ((sigma_gg - sigma_gg.transpose()).cwiseAbs().maxCoeff() > kCovarianceTol * scale)
-    throw Error("selection inference: covariance is not symmetric");
+    throw ComputationError("selection inference: covariance is not symmetric");
   for (Eigen::Index g = 0; g < G; ++g)
     if (sigma_gg(g, g) < 0)
-      throw Error("selection inference: covariance has a negative variance at " + std::to_string(g));
+      throw ComputationError("selection inference: covariance has a negative variance at " + std::to_string(g));
 
   const auto m = static_cast<Eigen::Index>(selected.size());
   if (m < 1 || m >= G)
@@ -198,10 +198,10 @@ double ProjectionCriticalValue(const Eigen::MatrixXd& sym_gg, const Eigen::Vecto
                                uint64_t seed) {
   const Eigen::Index G = sym_gg.rows();
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(sym_gg);
-  if (eig.info() != Eigen::Success) throw Error("selection inference: eigen-decomposition of the covariance failed");
+  if (eig.info() != Eigen::Success) throw ComputationError("selection inference: eigen-decomposition of the covariance failed");
   const double scale = sym_gg.cwiseAbs().maxCoeff();
   if (eig.eigenvalues().minCoeff() < -kCovarianceTol * scale)
-    throw Error("selection inference: covariance is not positive semi-definite (eigenvalue " +
+    throw ComputationError("selection inference: covariance is not positive semi-definite (eigenvalue " +
                 Num(eig.eigenvalues().minCoeff()) + ")");
   const Eigen::MatrixXd root_gg =
       eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
@@ -325,7 +325,7 @@ SelectedMeanInference InferSelectedMean(const Eigen::VectorXd& psi_hat_g, const 
   const double eta_scale = eta_g.cwiseAbs().maxCoeff();
   const double diag_scale = sym_gg.diagonal().maxCoeff();
   if (!(s2 > kCovarianceTol * eta_scale * eta_scale * diag_scale))
-    throw Error("selection inference: eta' Sigma eta = " + Num(s2) +
+    throw ComputationError("selection inference: eta' Sigma eta = " + Num(s2) +
                 " is not positive (the contrast has no sampling variance)");
   const double sd = std::sqrt(s2);
   const double t = eta_g.dot(psi_hat_g);

@@ -382,20 +382,20 @@ void WriteReport(const std::string& path, const std::string& html) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(Location{path, -1, ""}, "cannot open the report for writing");
+    if (!out) throw WriteError(Location{path, -1, ""}, "cannot open the report for writing");
     out.write(html.data(), static_cast<std::streamsize>(html.size()));
     out.close();
     if (!out) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      throw Error(Location{path, -1, ""}, "writing the report failed (disk full?)");
+      throw WriteError(Location{path, -1, ""}, "writing the report failed (disk full?)");
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    throw Error(Location{path, -1, ""}, "cannot move the report into place: " + ec.message());
+    throw WriteError(Location{path, -1, ""}, "cannot move the report into place: " + ec.message());
   }
 }
 

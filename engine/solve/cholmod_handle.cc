@@ -27,7 +27,7 @@ bool CholmodCommon::Check(const char* what) {
     case CHOLMOD_GPU_PROBLEM: reason = "GPU problem"; break;
     default: reason = "status " + std::to_string(status); break;
   }
-  throw Error(std::string("CHOLMOD ") + what + " failed: " + reason);
+  throw ComputationError(std::string("CHOLMOD ") + what + " failed: " + reason);
 }
 
 CholmodFactor::~CholmodFactor() { reset(nullptr); }

@@ -70,7 +70,7 @@ struct FixedEffectSolver::Impl {
   Eigen::MatrixXd SolveGrounded(const Eigen::MatrixXd& rhs) const {
     Eigen::MatrixXd x = Eigen::MatrixXd::Zero(rhs.rows(), rhs.cols());
     if (m == 0 || rhs.cols() == 0) return x;
-    if (!summary.ok) throw Error("FixedEffectSolver: the factorisation failed: " + summary.message);
+    if (!summary.ok) throw ComputationError("FixedEffectSolver: the factorisation failed: " + summary.message);
     Eigen::MatrixXd b(m, rhs.cols());
     for (Eigen::Index g = 0; g < rhs.rows(); ++g) {
       const int64_t k = grounded_index_g[static_cast<size_t>(g)];
@@ -88,7 +88,7 @@ struct FixedEffectSolver::Impl {
     bd.dtype = CHOLMOD_DOUBLE;
     cholmod_dense* xd = cholmod_l_solve(CHOLMOD_A, factor.get(), &bd, common.get());
     common.Check("solve");
-    if (xd == nullptr) throw Error("CHOLMOD solve failed");
+    if (xd == nullptr) throw ComputationError("CHOLMOD solve failed");
     const double* xs = static_cast<const double*>(xd->x);
     for (Eigen::Index g = 0; g < rhs.rows(); ++g) {
       const int64_t k = grounded_index_g[static_cast<size_t>(g)];
@@ -257,7 +257,7 @@ FixedEffectSolver::FixedEffectSolver(std::span<const FactorCodes> factors,
                                                 static_cast<size_t>(nnz), 1, 1, -1, CHOLMOD_REAL,
                                                 common.get());
   common.Check("allocate");
-  if (a == nullptr) throw Error("CHOLMOD allocate failed");
+  if (a == nullptr) throw ComputationError("CHOLMOD allocate failed");
   {
     auto* ap = static_cast<SuiteSparse_long*>(a->p);
     auto* ai = static_cast<SuiteSparse_long*>(a->i);

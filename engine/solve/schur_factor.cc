@@ -107,7 +107,7 @@ SchurFactor::SchurFactor(const absorb::SchurComplement& schur) : impl_(std::make
   s.a = cholmod_l_allocate_sparse(static_cast<size_t>(s.m), static_cast<size_t>(s.m), static_cast<size_t>(nnz), 1, 1,
                                   -1, CHOLMOD_REAL, s.common.get());
   s.common.Check("allocate");
-  if (s.a == nullptr) throw Error("CHOLMOD could not allocate the Schur complement");
+  if (s.a == nullptr) throw ComputationError("CHOLMOD could not allocate the Schur complement");
   {
     auto* ap = static_cast<SuiteSparse_long*>(s.a->p);
     auto* ai = static_cast<SuiteSparse_long*>(s.a->i);
@@ -130,7 +130,7 @@ SchurFactor::SchurFactor(const absorb::SchurComplement& schur) : impl_(std::make
   cholmod_factor* f = cholmod_l_analyze(s.a, s.common.get());
   if (f == nullptr || !s.common.Check("analyse")) {
     if (f != nullptr) cholmod_l_free_factor(&f, s.common.get());
-    throw Error("CHOLMOD could not analyse the Schur complement");
+    throw ComputationError("CHOLMOD could not analyse the Schur complement");
   }
   s.factor.reset(f);
   s.analysis.predicted_nnz = s.common.get()->lnz;
@@ -192,7 +192,7 @@ void SchurFactor::Apply(const double* r_sw, double* z_sw, int width) const {
   bd.dtype = CHOLMOD_DOUBLE;
   cholmod_dense* xd = cholmod_l_solve(CHOLMOD_A, s.factor.get(), &bd, common.get());
   common.Check("solve");
-  if (xd == nullptr) throw Error("CHOLMOD solve failed");
+  if (xd == nullptr) throw ComputationError("CHOLMOD solve failed");
   const double* x = static_cast<const double*>(xd->x);
   for (int64_t g = 0; g < n; ++g) {
     const int64_t k = s.grounded_g[static_cast<size_t>(g)];
@@ -211,7 +211,7 @@ Eigen::VectorXd SchurFactor::DiagonalOfInverse() const {
   internal::CholmodCommon common;
   cholmod_factor* l = cholmod_l_copy_factor(s.factor.get(), common.get());
   common.Check("copy factor");
-  if (l == nullptr) throw Error("CHOLMOD could not copy the factor");
+  if (l == nullptr) throw ComputationError("CHOLMOD could not copy the factor");
   internal::CholmodFactor owner;
   owner.reset(l);
   // Simplicial LDL' (unit L, D on the diagonal), packed and monotonic.

@@ -376,7 +376,7 @@ void WriteWholeJournal(const std::string& journal, const std::string& header, Mo
   if (!ok || std::rename(tmp.c_str(), journal.c_str()) != 0) {
     const std::string why = err.empty() ? ErrnoText() : err;
     std::remove(tmp.c_str());
-    throw Error(Location{journal, -1, ""}, "cannot write the journal (disk full?): " + why);
+    throw WriteError(Location{journal, -1, ""}, "cannot write the journal (disk full?): " + why);
   }
   SyncDirectoryOf(journal);
 }
@@ -701,7 +701,7 @@ struct DrawWriter::Impl {
 
   void SyncJournal() {
     if (journal_fd >= 0 && ::fdatasync(journal_fd) != 0) {
-      throw Error(Location{journal, -1, ""}, "cannot sync the journal (disk full?): " + ErrnoText());
+      throw WriteError(Location{journal, -1, ""}, "cannot sync the journal (disk full?): " + ErrnoText());
     }
     last_sync = Clock::now();
   }
@@ -719,7 +719,7 @@ struct DrawWriter::Impl {
         mode = Mode::kClosed;
         CloseJournal();
       }
-      throw Error(Location{journal, -1, ""}, "cannot write the journal (disk full?): " + why);
+      throw WriteError(Location{journal, -1, ""}, "cannot write the journal (disk full?): " + why);
     }
     journal_bytes += static_cast<int64_t>(bytes.size());
     if (std::chrono::duration<double>(Clock::now() - last_sync).count() >= kSyncSeconds) SyncJournal();

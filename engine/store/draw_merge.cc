@@ -89,24 +89,38 @@ MergeReport MergeDrawFiles(const std::string& out, const std::vector<std::string
     std::filesystem::remove(out, ec);
     std::filesystem::remove(out + ".journal", ec);
   }
-  DrawWriter writer = DrawWriter::Open(out, first.identity, first.replications, false);
-  if (!first.estimate.empty()) {
-    DrawRecord est;
-    for (const auto& m : first.estimate) est.values.push_back(m.values_rc);
-    writer.WriteEstimate(est);
+  for (const std::string& existing : {out, out + ".journal"}) {
+    if (std::filesystem::exists(existing, ec))
+      throw Error(Location{existing, -1, ""}, "already exists: pass --overwrite to replace the merged file");
   }
-  DrawRecord rec;
-  rec.values.resize(first.datasets.size());
-  for (int64_t r = 0; r < first.replications; ++r) {
-    const DrawSet& d = sets[owner.at(r % n)];
-    rec.replication = r;
-    for (size_t k = 0; k < d.datasets.size(); ++k) {
-      const DrawMatrix& m = d.datasets[k];
-      rec.values[k].assign(m.values_rc.begin() + r * m.cols, m.values_rc.begin() + (r + 1) * m.cols);
+  // A merge has no --resume (the shards are its journal): a merge that fails
+  // half way, on a full disk say, removes what it wrote and says how to redo it.
+  try {
+    DrawWriter writer = DrawWriter::Open(out, first.identity, first.replications, false);
+    if (!first.estimate.empty()) {
+      DrawRecord est;
+      for (const auto& m : first.estimate) est.values.push_back(m.values_rc);
+      writer.WriteEstimate(est);
     }
-    writer.Append(rec);
+    DrawRecord rec;
+    rec.values.resize(first.datasets.size());
+    for (int64_t r = 0; r < first.replications; ++r) {
+      const DrawSet& d = sets[owner.at(r % n)];
+      rec.replication = r;
+      for (size_t k = 0; k < d.datasets.size(); ++k) {
+        const DrawMatrix& m = d.datasets[k];
+        rec.values[k].assign(m.values_rc.begin() + r * m.cols, m.values_rc.begin() + (r + 1) * m.cols);
+      }
+      writer.Append(rec);
+    }
+    writer.Finish();
+  } catch (const Error& e) {
+    std::filesystem::remove(out, ec);
+    std::filesystem::remove(out + ".journal", ec);
+    throw Error(e.kind(), Location{},
+                std::string(e.what()) + "; the partial merged file was removed and the shards are untouched: "
+                                        "free the space (or fix the cause) and run the same merge again");
   }
-  writer.Finish();
   return {first.identity.scheme, first.replications, static_cast<int64_t>(sets.size())};
 }
 

@@ -94,9 +94,22 @@ std::string Hdf5Detail() {
   return detail;
 }
 
+// A failure of the storage under the file (not of the file's content) makes
+// the error an output error: HDF5 reports the system's message as the detail.
+bool IsStorageFailure(const std::string& what, const std::string& detail) {
+  static const char* const kSystem[] = {"No space left", "File too large", "Disk quota", "Input/output error",
+                                        "Read-only file system", "disk full"};
+  for (const char* key : kSystem) {
+    if (detail.find(key) != std::string::npos || what.find(key) != std::string::npos) return true;
+  }
+  return false;
+}
+
 [[noreturn]] void Fail(const std::string& file, const std::string& what) {
   const std::string detail = Hdf5Detail();
-  throw Error(Location{file, -1, ""}, what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+  const std::string message = what + (detail.empty() ? "" : " (HDF5: " + detail + ")");
+  if (IsStorageFailure(what, detail)) throw WriteError(Location{file, -1, ""}, message);
+  throw Error(Location{file, -1, ""}, message);
 }
 
 std::string Quote(const std::string& object_path) { return "'" + object_path + "'"; }
@@ -303,20 +316,21 @@ void H5File::Close() {
     H5Fclose(id);
     H5Eclear2(H5E_DEFAULT);
     if (atomic_) std::remove(disk_path_.c_str());
-    throw Error(Location{path_, -1, ""},
-                "cannot write HDF5 file (disk full?)" + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+    throw WriteError(Location{path_, -1, ""},
+                     "cannot write HDF5 file (disk full?)" + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
   }
   if (H5Fclose(id) < 0) {
     const std::string detail = Hdf5Detail();
     if (atomic_) std::remove(disk_path_.c_str());
-    throw Error(Location{path_, -1, ""},
-                "cannot close HDF5 file" + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+    const std::string message = "cannot close HDF5 file" + (detail.empty() ? "" : " (HDF5: " + detail + ")");
+    if (writable_) throw WriteError(Location{path_, -1, ""}, message);
+    throw Error(Location{path_, -1, ""}, message);
   }
   if (atomic_ && std::rename(disk_path_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
     std::remove(disk_path_.c_str());
-    throw Error(Location{path_, -1, ""},
-                std::string("cannot rename temporary file into place: ") + std::strerror(err));
+    throw WriteError(Location{path_, -1, ""},
+                     std::string("cannot rename temporary file into place: ") + std::strerror(err));
   }
 }
 

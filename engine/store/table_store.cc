@@ -192,6 +192,7 @@ table::Table ReadAnyTableImpl(const std::string& given_path, const ReadAnyOption
                 "unsupported file extension '" + ext + "' (supported: " + supported + ")");
   }
   if (subset) ApplyMissingPolicyToColumns(&t, options.missing, options.missing_policy_columns, report);
+  table::RejectInvalidUtf8(t);
   return t;
 }
 

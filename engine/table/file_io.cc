@@ -114,7 +114,7 @@ void AtomicFileWriter::Fail(const std::string& what, int err) {
     file_ = nullptr;
   }
   std::remove(temp_path_.c_str());
-  throw Error(Location{path_, -1, ""}, what + ": " + std::strerror(err));
+  throw WriteError(Location{path_, -1, ""}, what + ": " + std::strerror(err));
 }
 
 void AtomicFileWriter::Write(std::string_view bytes) {

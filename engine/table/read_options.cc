@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace cwfx::table {
 namespace {
@@ -118,6 +119,42 @@ void RejectInfinite(const Table& table) {
       if (std::isinf(c.numeric[r])) {
         throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},
                     "non-finite value (" + std::string(c.numeric[r] > 0 ? "Inf" : "-Inf") + ")");
+      }
+    }
+  }
+}
+
+namespace {
+std::string HexBytes(std::string_view text, size_t at) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = at; i < text.size() && i < at + 4; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+constexpr const char* kConvertAdvice = "; convert the file to UTF-8 first (e.g. iconv -f LATIN1 -t UTF-8)";
+}  // namespace
+
+void RejectInvalidUtf8(const Table& table) {
+  for (int j = 0; j < table.num_columns(); ++j) {
+    const Column& c = table.column(j);
+    const size_t bad_name = FindInvalidUtf8(c.name);
+    if (bad_name != std::string_view::npos) {
+      throw Error(Location{table.source(), -1, ""}, "column " + std::to_string(j + 1) +
+                                                        "'s name is not valid UTF-8 (bytes " +
+                                                        HexBytes(c.name, bad_name) + ")" + kConvertAdvice);
+    }
+    if (c.kind != ColumnKind::kText) continue;
+    for (size_t r = 0; r < c.text.size(); ++r) {
+      const size_t at = FindInvalidUtf8(c.text[r]);
+      if (at != std::string_view::npos) {
+        throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},
+                    "not valid UTF-8 (bytes " + HexBytes(c.text[r], at) + " at byte " + std::to_string(at + 1) +
+                        ")" + kConvertAdvice);
       }
     }
   }

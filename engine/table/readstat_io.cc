@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <new>
@@ -150,6 +151,21 @@ void OnError(const char* message, void* ctx) {
   if (message != nullptr) static_cast<ParseState*>(ctx)->library_message = message;
 }
 
+// A SAS transport (XPORT v5) file is a sequence of 80-byte records and stores
+// no row count, so ReadStat reads a file cut short as a shorter register. A
+// length that is not a whole number of records is the one sign of a cut
+// (a cut exactly at a record boundary cannot be told from a shorter file).
+void RejectTruncatedTransportFile(const std::string& path) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  if (ec || !std::filesystem::is_regular_file(path, ec)) return;
+  if (bytes % 80 != 0) {
+    throw Error(Location{path, -1, ""}, "damaged or truncated SAS transport file: it has " + std::to_string(bytes) +
+                                            " bytes, not a whole number of the format's 80-byte records "
+                                            "(was the copy cut short?)");
+  }
+}
+
 struct ParserDeleter {
   void operator()(readstat_parser_t* p) const { readstat_parser_free(p); }
 };
@@ -195,6 +211,14 @@ Table ReadStatFile(const std::string& path, const ReadStatOptions& options, Read
   if (st.failure) std::rethrow_exception(st.failure);
   if (rc != READSTAT_OK) {
     std::string msg = std::string("cannot read ") + format + " file: " + readstat_error_message(rc);
+    if (rc == READSTAT_ERROR_READ) {
+      // A short read: ReadStat appends whatever errno held, typically a stale
+      // "No such file or directory", which would send the user looking for a
+      // file that is right there.
+      msg = std::string("cannot read ") + format + " file: it ends before its own header says it should "
+            "(truncated, damaged, or not a " + format + " file)";
+      st.library_message.clear();
+    }
     if (!st.library_message.empty()) {
       std::string detail = st.library_message;
       while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
@@ -202,6 +226,8 @@ Table ReadStatFile(const std::string& path, const ReadStatOptions& options, Read
     }
     throw Error(Location{path, -1, ""}, msg);
   }
+
+  if (ext == ".xpt") RejectTruncatedTransportFile(path);
 
   Table table(path);
   for (size_t s = 0; s < st.columns.size(); ++s) {
@@ -263,8 +289,8 @@ void WriteDta(const Table& table, const std::string& path) {
   auto check = [&](readstat_error_t rc, int64_t row, const std::string& column) {
     if (st.failure) std::rethrow_exception(st.failure);
     if (rc != READSTAT_OK) {
-      throw Error(Location{path, row, column},
-                  std::string("cannot write Stata file: ") + readstat_error_message(rc));
+      throw WriteError(Location{path, row, column},
+                       std::string("cannot write Stata file: ") + readstat_error_message(rc));
     }
   };
 

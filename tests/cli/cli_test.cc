@@ -172,22 +172,29 @@ TEST_F(CliTest, StudyReplacesAnEarlierStudyOnlyWithOverwrite) {
 }
 
 // A full disk (here a file-size limit, SIGXFSZ ignored as a shell's trap
-// does): a clear error, exit 2, no partial file - not a crash in HDF5's
-// cleanup at exit (it was exit 139).
-TEST_F(CliTest, AFullDiskIsAnErrorNotACrash) {
+// does): a clear error with its own exit code (7: an output could not be
+// written, not bad input), no partial file - not a crash in HDF5's cleanup at
+// exit (it was exit 139).
+TEST_F(CliTest, AFullDiskIsAnOutputErrorNotACrash) {
   const std::string limited = "ulimit -f 64; trap '' XFSZ; ";
   const std::string res = Path("full_res.h5");
   CommandRun run = testing::RunCommand(limited + CWFX_BINARY + " estimate --data " + Path("reg.h5") +
                                        " --outcome outcome --covariates age --absorb caseworker_id,citizen_id "
                                        "--residuals --quiet --out " + res);
-  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(run.exit_code, 7) << run.output;
   EXPECT_NE(run.output.find("disk full"), std::string::npos) << run.output;
   EXPECT_FALSE(fs::exists(res));
   EXPECT_FALSE(fs::exists(res + ".tmp"));
   const std::string dir = Path("full_study");
   run = testing::RunCommand(limited + CWFX_BINARY + " study --quiet --no-corrections --out " + dir);
-  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(run.exit_code, 7) << run.output;
   EXPECT_FALSE(fs::exists(dir + "/results.h5"));
+  const std::string csv = Path("full_register.csv");
+  run = testing::RunCommand("ulimit -f 16; trap '' XFSZ; " + std::string(CWFX_BINARY) +
+                            " generate --seed 3 --threads 1 --out " + csv);
+  EXPECT_EQ(run.exit_code, 7) << run.output;
+  EXPECT_NE(run.output.find("full_register.csv"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(csv));
 }
 
 // A caseworker absent from some of 30 resamples made the covariance of the
@@ -579,6 +586,18 @@ TEST_F(CliTest, ShardsMergeToTheDrawsOfOneProcessAndALostShardCostsOnlyItsRerun)
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("two files for shard 0/3"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(Path("m_seed.h5")) || fs::exists(Path("m_corrupt.h5")) || fs::exists(Path("m_twice.h5")));
+
+  // A merge on a full disk: exit 7, no partial merged file or journal left
+  // behind, and no advice to --resume (merge has none); run again, it works.
+  const std::string full = Path("m_full.h5");
+  bad = testing::RunCommand("ulimit -f 8; trap '' XFSZ; " + std::string(CWFX_BINARY) + " merge --out " + full +
+                            " " + all);
+  EXPECT_EQ(bad.exit_code, 7) << bad.output;
+  EXPECT_NE(bad.output.find("run the same merge again"), std::string::npos) << bad.output;
+  EXPECT_EQ(bad.output.find("--resume"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(full) || fs::exists(full + ".journal"));
+  ASSERT_EQ(Cwfx("merge --quiet --out " + full + " " + all).exit_code, 0);
+  ExpectSameDraws(full, Path("unsharded.h5"));
 }
 
 TEST_F(CliTest, SimulationShardsMergeToTheRowsOfOneProcess) {

@@ -347,5 +347,30 @@ TEST(RankInference, BadInputIsAnError) {
   EXPECT_NO_THROW(Compute(theta, s));
 }
 
+// An indefinite covariance is not the user's input being wrong: the error
+// says it is a computation that failed (its own exit code in the CLI), while
+// a malformed request stays bad input.
+TEST(RankInference, AnIndefiniteCovarianceIsAComputationalFailure) {
+  Eigen::VectorXd theta(3);
+  theta << 0.0, 1.0, 2.0;
+  Eigen::MatrixXd sigma = Eigen::MatrixXd::Identity(3, 3);
+  sigma(0, 1) = sigma(1, 0) = 3.0;  // eigenvalue 1 - 3 < 0
+  try {
+    Compute(theta, sigma);
+    ADD_FAILURE() << "an indefinite covariance was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kComputation) << e.what();
+    EXPECT_NE(std::string(e.what()).find("positive semi-definite"), std::string::npos) << e.what();
+  }
+  RankInferenceOptions o;
+  o.alpha = 1.5;
+  try {
+    Compute(theta, Eigen::MatrixXd::Identity(3, 3), o);
+    ADD_FAILURE() << "alpha = 1.5 was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBadInput) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace cwfx::inference

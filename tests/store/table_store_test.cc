@@ -96,6 +96,25 @@ TEST(TableStoreTest, ReadAnyTableAllFormatsAgree) {
   EXPECT_EQ(ReadAnyTable(dir.File("r.h5"), subset).ColumnNames(), (std::vector<std::string>{"y", "worker"}));
 }
 
+// Invalid UTF-8 in a text column (a Latin-1 export) is refused where it is
+// read, naming the row and column, in every format: it was accepted by one
+// command and broke another's JSON with no row named.
+TEST(TableStoreTest, InvalidUtf8IsRefusedNamingRowAndColumn) {
+  TempDir dir;
+  const std::string csv = dir.Write("latin1.csv", "caseworker_id,y\nJensen,1\nS\xF8rensen,0\n");
+  EXPECT_TRUE(ThrowsAt([&] { ReadAnyTable(csv, {}); }, csv, 2, "caseworker_id", "not valid UTF-8 (bytes \\xf8"));
+  const std::string header = dir.Write("latin1_header.csv", "caseworker_id,st\xF8rrelse\nJensen,1\n");
+  EXPECT_TRUE(ThrowsAt([&] { ReadAnyTable(header, {}); }, header, -1, "", "column 2's name is not valid UTF-8"));
+  table::Table t("g");
+  t.AddText("caseworker_id", {"a", "b", "S\xF8rensen"});
+  t.AddNumeric("y", {1, 2, 3});
+  const std::string dta = dir.File("latin1.dta");
+  table::WriteDta(t, dta);
+  EXPECT_TRUE(ThrowsAt([&] { ReadAnyTable(dta, {}); }, dta, 3, "caseworker_id", "not valid UTF-8"));
+  const std::string fine = dir.Write("utf8.csv", "caseworker_id,y\nS\xC3\xB8rensen,1\n");
+  EXPECT_EQ(ReadAnyTable(fine, {}).column("caseworker_id").text[0], "S\xC3\xB8rensen");
+}
+
 TEST(TableStoreTest, ZeroRowsAndZeroColumns) {
   TempDir dir;
   const std::string p = dir.File("z.h5");

@@ -73,6 +73,15 @@ TEST(ReadStatTest, Errors) {
   EXPECT_TRUE(ThrowsAt([&] { ReadStatFile(absent, {}); }, absent, -1, "", "cannot open file"));
   const std::string junk = dir.Write("junk.sav", "this is not an SPSS file at all");
   EXPECT_TRUE(ThrowsAt([&] { ReadStatFile(junk, {}); }, junk, -1, "", "cannot read SPSS file"));
+  // A file too short for its header: said so, not the stale errno ReadStat
+  // appends ("No such file or directory" for a file that is there).
+  const std::string tiny = dir.Write("tiny.sas7bdat", "hello");
+  EXPECT_TRUE(ThrowsAt([&] { ReadStatFile(tiny, {}); }, tiny, -1, "", "ends before its own header"));
+  try {
+    ReadStatFile(tiny, {});
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
   const std::string ext = dir.Write("x.foo", "");
   EXPECT_TRUE(ThrowsAt([&] { ReadStatFile(ext, {}); }, ext, -1, "", "unsupported extension"));
 
@@ -114,7 +123,7 @@ ssize_t AppendToFile(const void* data, size_t len, void* ctx) {
 
 enum class Format { kSav, kXpt };
 
-void WriteWithReadStat(const std::string& path, Format format) {
+void WriteWithReadStat(const std::string& path, Format format, int rows = 3) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
   readstat_writer_t* w = readstat_writer_init();
@@ -122,18 +131,18 @@ void WriteWithReadStat(const std::string& path, Format format) {
   readstat_variable_t* num = readstat_add_variable(w, "NUM", READSTAT_TYPE_DOUBLE, 0);
   readstat_variable_t* str = readstat_add_variable(w, "STR", READSTAT_TYPE_STRING, 8);
   ASSERT_EQ(
-      format == Format::kSav ? readstat_begin_writing_sav(w, f, 3) : readstat_begin_writing_xport(w, f, 3),
+      format == Format::kSav ? readstat_begin_writing_sav(w, f, rows) : readstat_begin_writing_xport(w, f, rows),
       READSTAT_OK);
   const double nums[3] = {1.5, -2.0, 0.0};
   const char* strs[3] = {"a", "bb", "ccc"};
-  for (int r = 0; r < 3; ++r) {
+  for (int r = 0; r < rows; ++r) {
     readstat_begin_row(w);
     if (r == 2) {
       readstat_insert_missing_value(w, num);
     } else {
-      readstat_insert_double_value(w, num, nums[r]);
+      readstat_insert_double_value(w, num, r < 3 ? nums[r] : r);
     }
-    readstat_insert_string_value(w, str, strs[r]);
+    readstat_insert_string_value(w, str, strs[r % 3]);
     readstat_end_row(w);
   }
   ASSERT_EQ(readstat_end_writing(w), READSTAT_OK);
@@ -167,6 +176,43 @@ TEST(ReadStatTest, ZeroRowsRoundTrip) {
   EXPECT_EQ(back.num_rows(), 0);
   EXPECT_EQ(back.ColumnNames(), t.ColumnNames());
   EXPECT_EQ(back.column("b").kind, ColumnKind::kText);
+}
+
+// A file cut short (a copy that stopped half way) is damaged, not a shorter
+// register: an .xpt cut in half read as 183 of its 400 rows with exit 0.
+TEST(ReadStatTest, TruncatedFilesAreRefused) {
+  TempDir dir;
+  for (const auto& [name, format] : {std::pair{"cut.sav", Format::kSav}, std::pair{"cut.xpt", Format::kXpt}}) {
+    const std::string whole = dir.File(std::string("whole_") + name);
+    WriteWithReadStat(whole, format, 400);
+    ReadStatOptions o;
+    o.missing = MissingPolicy::kDropRow;
+    EXPECT_EQ(ReadStatFile(whole, o).num_rows(), 399) << name;
+    const auto size = std::filesystem::file_size(whole);
+    // (An .xpt cut exactly at one of its 80-byte records cannot be told from
+    // a shorter file: the format stores no row count.)
+    for (const auto cut : {size / 2 + 7, size - 81, size - 1}) {
+      SCOPED_TRACE(std::string(name) + " cut to " + std::to_string(cut) + " of " + std::to_string(size) + " bytes");
+      const std::string p = dir.File(name);
+      std::filesystem::copy_file(whole, p, std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::resize_file(p, cut);
+      try {
+        const Table t = ReadStatFile(p, o);
+        ADD_FAILURE() << "read " << t.num_rows() << " rows from a truncated file";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.where().file, p);
+      }
+    }
+  }
+  Table t("g");
+  std::vector<double> v(400);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
+  t.AddNumeric("a", v);
+  const std::string dta = dir.File("whole.dta");
+  WriteDta(t, dta);
+  const auto size = std::filesystem::file_size(dta);
+  std::filesystem::resize_file(dta, size / 2);
+  EXPECT_THROW(ReadStatFile(dta, {}), Error);
 }
 
 }  // namespace

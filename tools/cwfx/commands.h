@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "exit_codes.h"
+
 namespace cwfx::cli {
 
 // Register the subcommand and return the action to run when it is selected.

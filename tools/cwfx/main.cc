@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,15 @@ const CLI::Validator& ExistingFileOrStdin() {
   return check;
 }
 
+int ErrorExitCode(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kComputation: return kComputationExitCode;
+    case ErrorKind::kWrite: return kWriteExitCode;
+    case ErrorKind::kBadInput: break;
+  }
+  return kBadInputExitCode;
+}
+
 int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string>& warnings) {
   bool converged = absorption_converged;
   for (const auto& w : warnings) {
@@ -37,7 +47,7 @@ int ConvergenceExitCode(bool absorption_converged, const std::vector<std::string
                "cwfx: WARNING: an iterative step did not converge (see the warnings above); the "
                "results are stored but not trustworthy (exit code 4). Raise --max-iterations or "
                "loosen --tolerance.\n");
-  return 4;
+  return kNotConvergedExitCode;
 }
 }  // namespace cwfx::cli
 
@@ -83,7 +93,7 @@ int RunMain(int argc, char** argv) {
     args = cwfx::cli::ExpandConfigFile(app, args);
   } catch (const cwfx::Error& e) {
     std::fprintf(stderr, "cwfx: error: %s\n", e.what());
-    return 2;
+    return cwfx::cli::kBadInputExitCode;
   }
   std::reverse(args.begin(), args.end());  // CLI11 consumes a vector from its back
   try {
@@ -92,21 +102,28 @@ int RunMain(int argc, char** argv) {
     // --help and --version are "errors" with exit code 0; every real parse
     // error (unknown flag, missing file, bad value) is bad input: exit 2.
     const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    return code == 0 ? cwfx::cli::kSuccessExitCode : cwfx::cli::kBadInputExitCode;
   }
   try {
     for (auto& [sub, action] : actions) {
       if (sub->parsed()) return action();
     }
   } catch (const cwfx::Error& e) {
+    const int code = cwfx::cli::ErrorExitCode(e.kind());
     std::fprintf(stderr, "cwfx: error: %s\n", e.what());
-    cwfx::cli::AbortDistribution(2);
-    return 2;
+    cwfx::cli::AbortDistribution(code);
+    return code;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "cwfx: error: out of memory: this run needs more memory than the machine has left "
+                 "(use fewer --threads, a smaller problem, or a machine with more memory)\n");
+    cwfx::cli::AbortDistribution(cwfx::cli::kComputationExitCode);
+    return cwfx::cli::kComputationExitCode;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cwfx: unexpected error: %s\n", e.what());
-    cwfx::cli::AbortDistribution(3);
-    return 3;
+    std::fprintf(stderr, "cwfx: unexpected error (a defect of cwfx; please report it): %s\n", e.what());
+    cwfx::cli::AbortDistribution(cwfx::cli::kInternalExitCode);
+    return cwfx::cli::kInternalExitCode;
   }
-  return 1;
+  return cwfx::cli::kInternalExitCode;
 }
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "exit_codes.h"
 #include "parallel/parallel.h"
 #include "replicate/replication_options.h"
 #include "replicate/replication_summary.h"
@@ -37,8 +38,5 @@ struct ReplicationJobResult {
 
 ReplicationJobResult RunReplicationJob(const table::Table& register_table, const study::StudyResult& study,
                                        const ReplicationJob& job, const parallel::Context& ctx);
-
-// Exit code for an interrupted run (its draws are kept; --resume continues).
-inline constexpr int kInterruptedExitCode = 5;
 
 }  // namespace cwfx::cli
