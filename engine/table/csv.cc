@@ -327,7 +327,7 @@ void ParseChunk(const std::string& path, char delim, size_t num_fields, const st
 // The parallel pass (see the file comment). Returns the number of data rows,
 // or -1 when the file needs the sequential reader (cols are then reset).
 int64_t ReadParallel(const std::string& path, const InputBytes& bytes, const char* data_begin, const char* end,
-                     char delim, size_t num_fields, const std::vector<int>& slot_of, std::vector<ColumnBuilder>* cols_out,
+                     char delim, size_t chunk_bytes, size_t num_fields, const std::vector<int>& slot_of, std::vector<ColumnBuilder>* cols_out,
                      const parallel::Context& ctx) {
   std::vector<ColumnBuilder>& cols = *cols_out;
   const size_t kept = cols.size();
@@ -360,7 +360,7 @@ int64_t ReadParallel(const std::string& path, const InputBytes& bytes, const cha
     if (we < end) we = PastLineEnd(we - 1, end);
     chunks.clear();
     for (const char* c = ws; c < we;) {
-      const char* ce = c + std::min(kChunkBytes, static_cast<size_t>(we - c));
+      const char* ce = c + std::min(chunk_bytes, static_cast<size_t>(we - c));
       if (ce < we) ce = PastLineEnd(ce - 1, we);
       ChunkResult r;
       r.begin = c;
@@ -487,7 +487,11 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
 
   const parallel::Context ctx(std::max(1, options.threads));
   int64_t num_rows =
-      options.parallel_pass ? ReadParallel(path, bytes, data_begin, end, delim, num_fields, slot_of, &cols, ctx) : -1;
+      options.parallel_pass
+          ? ReadParallel(path, bytes, data_begin, end, delim,
+                         options.parallel_chunk_bytes > 0 ? options.parallel_chunk_bytes : kChunkBytes, num_fields,
+                         slot_of, &cols, ctx)
+          : -1;
   if (report != nullptr) report->read_in_parallel = num_rows >= 0;
   if (num_rows < 0) num_rows = ReadSequential(path, data_begin, end, delim, num_fields, slot_of, &cols);
 

@@ -4,8 +4,8 @@
 // '"'; a quote inside a quoted field is doubled (""). Quoted fields may hold
 // delimiters and line breaks. LF and CRLF line endings are both accepted, the
 // final line break is optional, a UTF-8 byte order mark is skipped, and blank
-// lines at the very end of the file are ignored. Bytes are not validated as
-// UTF-8: text is kept exactly as written.
+// lines at the very end of the file are ignored. Text is kept exactly as
+// written (store::ReadAnyTable then refuses bytes that are not UTF-8).
 //
 // Types: a column is numeric when every non-missing field parses completely as
 // a number (std::from_chars, surrounding spaces and a leading '+' allowed);
@@ -23,6 +23,7 @@
 // the file line minus one unless a quoted field spans lines.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct CsvReadOptions {
   // false reads with the sequential reference reader only (for comparisons;
   // the parallel pass falls back to it by itself whenever it must).
   bool parallel_pass = true;
+  // Bytes per chunk of the parallel pass; 0 = the default (1 MB). Tests and
+  // the fuzzer set a few bytes, to cross chunk boundaries in small files.
+  size_t parallel_chunk_bytes = 0;
 };
 
 // Reads the whole file. Throws cwfx::Error (file, row, column) on unreadable or

@@ -383,5 +383,24 @@ TEST(CsvParallelTest, ErrorsInALaterChunkNameTheirRow) {
   EXPECT_TRUE(ThrowsAt([&] { ReadWith(open, 2, true); }, open, 99999, "", "unterminated"));
 }
 
+// Chunks of a few bytes put a chunk boundary at every position of a small
+// file (inside numbers, quotes, CRLF pairs): the table is still the
+// sequential reader's (the fuzzer in fuzz/ does the same on any bytes).
+TEST(CsvParallelTest, TinyChunksGiveTheSameTable) {
+  TempDir dir;
+  const std::string path = dir.Write("small.csv", BigCsv(300));
+  const Table reference = ReadWith(path, 1, false);
+  for (size_t chunk : {1, 2, 3, 7, 40, 41, 97}) {
+    SCOPED_TRACE(chunk);
+    CsvReadOptions o;
+    o.threads = 2;
+    o.missing = MissingPolicy::kKeep;
+    o.parallel_chunk_bytes = chunk;
+    ReadReport report;
+    ExpectSameTable(ReadCsv(path, o, &report), reference);
+    EXPECT_TRUE(report.read_in_parallel);
+  }
+}
+
 }  // namespace
 }  // namespace cwfx::table
