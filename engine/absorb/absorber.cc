@@ -1039,8 +1039,15 @@ ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scal
 AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const parallel::Context& ctx,
                               Eigen::MatrixXd* effects_lk) const {
   CWFX_CHECK(columns_nk.rows() == num_obs(), "Absorb: row count differs from the factors' length");
+  std::vector<double*> columns(static_cast<size_t>(columns_nk.cols()));
+  for (Eigen::Index j = 0; j < columns_nk.cols(); ++j) columns[static_cast<size_t>(j)] = columns_nk.col(j).data();
+  return Absorb(std::span<double* const>(columns), ctx, effects_lk);
+}
+
+AbsorbSummary Absorber::Absorb(std::span<double* const> columns, const parallel::Context& ctx,
+                              Eigen::MatrixXd* effects_lk) const {
   AbsorbSummary summary;
-  const int64_t k = columns_nk.cols();
+  const int64_t k = static_cast<int64_t>(columns.size());
   summary.columns.resize(static_cast<size_t>(k));
   const Plan& plan = *plan_;
   if (effects_lk != nullptr) effects_lk->setZero(plan.num_levels_total, k);
@@ -1059,7 +1066,7 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
     parallel::ParallelFor(ctx, 0, k, 1, [&](int64_t j0, int64_t j1) {
       std::vector<double> a_l(effects_lk != nullptr ? static_cast<size_t>(plan.num_levels_total) : 0);
       for (int64_t j = j0; j < j1; ++j) {
-        double* col = columns_nk.col(j).data();
+        double* col = columns[static_cast<size_t>(j)];
         summary.columns[static_cast<size_t>(j)] = SolveColumn(col, col, options_.tolerance, options_.max_iterations,
                                                               a_l.empty() ? nullptr : a_l.data(), ctx);
         if (!a_l.empty()) store_effects(j, a_l.data());
@@ -1083,7 +1090,7 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
         ws[static_cast<size_t>(j)] = plan.Acquire();
         wsp[static_cast<size_t>(j)] = ws[static_cast<size_t>(j)].get();
         if (j < count) {
-          const double* col = columns_nk.col(j0 + j).data();
+          const double* col = columns[static_cast<size_t>(j0 + j)];
           ComputeLevelSums(col, *wsp[static_cast<size_t>(j)], ctx);
           inv_scale[static_cast<size_t>(j)] = InverseScale(col, *wsp[static_cast<size_t>(j)], ctx);
         } else {
@@ -1105,7 +1112,7 @@ AbsorbSummary Absorber::Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const par
       for (int j = 0; j < count; ++j) {
         ColumnConvergence& c = cg[static_cast<size_t>(j)];
         c.converged = c.converged && c.criterion < options_.tolerance;
-        double* col = columns_nk.col(j0 + j).data();
+        double* col = columns[static_cast<size_t>(j0 + j)];
         summary.columns[static_cast<size_t>(j0 + j)] = SolveColumn(
             col, col, options_.tolerance, options_.max_iterations, nullptr, ctx, wsp[static_cast<size_t>(j)], &c,
             inv_scale[static_cast<size_t>(j)]);

@@ -179,6 +179,11 @@ class Absorber {
   // linearity the effects of y - X b are column 0 minus X's columns times b.
   AbsorbSummary Absorb(Eigen::Ref<Eigen::MatrixXd> columns_nk, const parallel::Context& ctx,
                        Eigen::MatrixXd* effects_lk = nullptr) const;
+  // The same for columns that need not be adjacent (each of num_obs()
+  // doubles), e.g. an outcome vector and a covariate matrix absorbed in place
+  // in one pass without first copying them into one matrix.
+  AbsorbSummary Absorb(std::span<double* const> columns, const parallel::Context& ctx,
+                       Eigen::MatrixXd* effects_lk = nullptr) const;
 
   // Given fe_n = the fixed-effect part of a column (outcome - X*beta - residual),
   // finds per-factor effects alpha_q with sum_q alpha_q[code_q(i)] = fe_n(i)

@@ -28,17 +28,22 @@ struct CoreFit {
   std::vector<int> dropped;
   Eigen::VectorXd beta;
   Eigen::MatrixXd h;            // (X~'WX~)^-1, kept x kept
-  // The absorbed [y X~], absorbed in place: column 0 the outcome, columns
-  // 1..kept the kept covariates (dropped ones compacted away, the rest of
-  // the columns unused). One n x (k+1) matrix is the fit's only copy.
-  Eigen::MatrixXd z;
+  // The absorbed y~ and X~, absorbed in place (X~'s columns 0..kept the kept
+  // covariates, dropped ones compacted away, the rest unused): the fit's
+  // only copy of the data, or the design's own when the fit consumes it.
+  Eigen::VectorXd yt;
+  Eigen::MatrixXd xt;
   Eigen::VectorXd e;            // residuals
   double rss = 0;
   absorb::AbsorbSummary summary;
   bool direct = false;
 
-  auto Yt() const { return z.col(0); }
-  auto Xt() const { return z.middleCols(1, static_cast<Eigen::Index>(kept.size())); }
+  const Eigen::VectorXd& Yt() const { return yt; }
+  auto Xt() const { return xt.leftCols(static_cast<Eigen::Index>(kept.size())); }
+  void Release() {
+    yt.resize(0);
+    xt.resize(0, 0);
+  }
 };
 
 std::vector<solve::FactorCodes> Views(const std::vector<absorb::Factor>& factors) {
@@ -94,26 +99,33 @@ Eigen::MatrixXd WeightedGram(const Eigen::Ref<const Eigen::MatrixXd>& a, const d
   return g;
 }
 
-// [y X] absorbed by `absorber` (its backend already prepared); effects_lk
-// (optional) receives every column's effect coefficients.
-CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<double>& w, const Eigen::VectorXd& y,
-                       const Eigen::MatrixXd& x, const FitOptions& opt, const parallel::Context& ctx,
+// y and X (taken by value: a copy, or the design's own moved in) absorbed in
+// place by `absorber` (its backend already prepared); effects_lk (optional)
+// receives every column's effect coefficients, y's first.
+CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<double>& w, Eigen::VectorXd y,
+                       Eigen::MatrixXd x, const FitOptions& opt, const parallel::Context& ctx,
                        Eigen::MatrixXd* effects_lk = nullptr) {
   const int64_t n = y.size();
   const int k = static_cast<int>(x.cols());
   CoreFit cf;
   std::vector<double> ss_raw(static_cast<size_t>(k));
   for (int j = 0; j < k; ++j) ss_raw[static_cast<size_t>(j)] = WeightedCentredSS(x.col(j), w);
-  cf.z.resize(n, k + 1);
-  cf.z.col(0) = y;
-  cf.z.rightCols(k) = x;
+  cf.yt = std::move(y);
+  cf.xt = std::move(x);
+  std::vector<double*> columns{cf.yt.data()};
+  for (int j = 0; j < k; ++j) columns.push_back(cf.xt.col(j).data());
   cf.direct = absorber.has_preconditioner();
-  cf.summary = absorber.Absorb(cf.z, ctx, effects_lk);
+  cf.summary = absorber.Absorb(std::span<double* const>(columns), ctx, effects_lk);
   const double* wp = w.empty() ? nullptr : w.data();
-  // [y X~]' W [y X~] in one pass: a = X~'WX~, b = X~'Wy~.
-  const Eigen::MatrixXd gram = WeightedGram(cf.z, wp);
-  const Eigen::MatrixXd a = gram.bottomRightCorner(k, k);
-  const Eigen::VectorXd b = gram.col(0).tail(k);
+  // a = X~'WX~, b = X~'Wy~.
+  const Eigen::MatrixXd a = WeightedGram(cf.xt, wp);
+  Eigen::VectorXd b;
+  if (wp == nullptr) {
+    b.noalias() = cf.xt.transpose() * cf.yt;
+  } else {
+    const Eigen::VectorXd wy = Eigen::Map<const Eigen::VectorXd>(wp, n).cwiseProduct(cf.yt);
+    b.noalias() = cf.xt.transpose() * wy;
+  }
   // Sequential pivoted Cholesky in the given order.
   Eigen::MatrixXd lk(k, k);
   lk.setZero();
@@ -137,7 +149,7 @@ CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<doubl
   Eigen::VectorXd bk(kk);
   for (int i = 0; i < kk; ++i) {
     // kept[i] >= i: moving left in increasing order never overwrites a kept column.
-    if (cf.kept[i] != i) cf.z.col(1 + i) = cf.z.col(1 + cf.kept[i]);
+    if (cf.kept[i] != i) cf.xt.col(i) = cf.xt.col(cf.kept[i]);
     bk[i] = b[cf.kept[i]];
   }
   const auto lt = lk.topLeftCorner(kk, kk).triangularView<Eigen::Lower>();
@@ -187,7 +199,13 @@ void FitOptions::Validate() const {
   if (max_levels_for_std_errors < 0) throw Error("fit options: max_levels_for_std_errors must be >= 0");
 }
 
-FitResult Fit(const Design& design, const FitOptions& options, const parallel::Context& ctx) {
+namespace {
+
+// `owned` is the design itself when the caller gave it up: its outcome and
+// covariates are then absorbed in place (no n x (k+1) copy) unless a step
+// after the absorption needs them raw (the refit without a factor, effects
+// recovered by CHOLMOD or sweeps).
+FitResult FitImpl(const Design& design, Design* owned, const FitOptions& options, const parallel::Context& ctx) {
   const auto t_start = Clock::now();
   options.Validate();
   FitResult r;
@@ -275,7 +293,20 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
   // ---- absorb + solve (one Absorber serves absorption, effects and sweep recovery)
   Eigen::MatrixXd effects_lk;
   const bool want_effects = options.recover_fixed_effects && num_q >= 1;
-  CoreFit cf = AbsorbAndSolve(absorber, w, design.y_n, design.X_nk, options, ctx, want_effects ? &effects_lk : nullptr);
+  // Before the outcome may be absorbed in place: its total sum of squares.
+  if (w.empty()) {
+    r.tss = (design.y_n.array() - design.y_n.mean()).square().sum();
+  } else {
+    const double ybar = wv.dot(design.y_n) / wv.sum();
+    r.tss = (wv.array() * (design.y_n.array() - ybar).square()).sum();
+  }
+  const bool in_place = owned != nullptr && options.r2_without_factor.empty() &&
+                        !(options.recover_fixed_effects && num_q >= 1 &&
+                          (options.recovery != FeRecovery::kAbsorption || options.compare_recoveries));
+  CoreFit cf = in_place ? AbsorbAndSolve(absorber, w, std::move(owned->y_n), std::move(owned->X_nk), options, ctx,
+                                         want_effects ? &effects_lk : nullptr)
+                        : AbsorbAndSolve(absorber, w, design.y_n, design.X_nk, options, ctx,
+                                         want_effects ? &effects_lk : nullptr);
   r.seconds_absorb = Seconds(t0);
   r.absorb_method = r.backend;
   r.absorb_summary = cf.summary;
@@ -360,13 +391,9 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
 
   // ---- R2
   {
-    const Eigen::VectorXd& y = design.y_n;
     if (w.empty()) {
-      r.tss = (y.array() - y.mean()).square().sum();
       r.tss_within = cf.Yt().squaredNorm();
     } else {
-      const double ybar = wv.dot(y) / wv.sum();
-      r.tss = (wv.array() * (y.array() - ybar).square()).sum();
       r.tss_within = (wv.array() * cf.Yt().array().square()).sum();
     }
     r.r2 = r.tss > 0 ? 1 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
@@ -374,7 +401,7 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
                          : std::numeric_limits<double>::quiet_NaN();
     r.within_r2 = r.tss_within > 0 ? 1 - r.rss / r.tss_within : std::numeric_limits<double>::quiet_NaN();
   }
-  cf.z.resize(0, 0);  // the absorbed columns are done with: free them before the refit and the SEs
+  cf.Release();  // the absorbed columns are done with: free them before the refit and the SEs
   if (!options.r2_without_factor.empty()) {
     r.r2_without_factor = options.r2_without_factor;
     std::vector<absorb::Factor> rest;
@@ -489,6 +516,16 @@ FitResult Fit(const Design& design, const FitOptions& options, const parallel::C
   if (options.keep_residuals) r.residual_n = std::move(cf.e);
   r.seconds_total = Seconds(t_start);
   return r;
+}
+
+}  // namespace
+
+FitResult Fit(const Design& design, const FitOptions& options, const parallel::Context& ctx) {
+  return FitImpl(design, nullptr, options, ctx);
+}
+
+FitResult Fit(Design&& design, const FitOptions& options, const parallel::Context& ctx) {
+  return FitImpl(design, &design, options, ctx);
 }
 
 std::string FormatRegressionTable(const FitResult& r) {

@@ -224,6 +224,14 @@ struct FitResult {
 // cluster, an unknown r2_without_factor name.
 FitResult Fit(const Design& design, const FitOptions& options, const parallel::Context& ctx);
 
+// The same fit, consuming the design's data: its outcome and covariates are
+// absorbed in place instead of copied (n x (k+1) doubles less at the peak),
+// so design.y_n and design.X_nk are left empty; its other members (factors,
+// labels, names, input rows) stay for writing the results. Identical results
+// to the copying fit, bit for bit. (The refit without a factor and effects
+// recovered by CHOLMOD or sweeps need the raw data: they copy as above.)
+FitResult Fit(Design&& design, const FitOptions& options, const parallel::Context& ctx);
+
 // A readable summary in the spirit of fixest's etable / reghdfe: coefficient,
 // std. error, t, p, stars; N, fixed effects with level counts, vcov type, R2,
 // within R2, R2 without a factor, diagnostics and warnings.

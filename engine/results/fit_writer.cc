@@ -142,7 +142,7 @@ void WriteFitResult(const std::string& path, const fit::Design& design, const fi
       f.WriteStrings("/diagnostics/column", column_names);
     }
   }
-  if (options.residuals && result.residual_n.size() == design.num_obs()) {
+  if (options.residuals && result.residual_n.size() == result.n) {
     f.WriteInt64("/residuals/row", design.input_row_n);
     f.WriteDoubles("/residuals/residual", Span(result.residual_n));
   }

@@ -205,6 +205,46 @@ TEST(Fit, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(MaxAbsDiff(c.fixed_effects[0].effect_g, a.fixed_effects[0].effect_g), 0.0);
 }
 
+// Fit(Design&&) absorbs the design's own outcome and covariates instead of a
+// copy (the CLI's memory at 1e7 rows): the results are the copying fit's, bit
+// for bit, with and without weights; a refit without a factor needs the raw
+// data and leaves the design whole.
+TEST(Fit, ConsumingTheDesignGivesIdenticalResults) {
+  for (const bool weighted : {false, true}) {
+    SCOPED_TRACE(weighted);
+    const Design d = testing::MakeDesign(600, {40, 90}, 1, weighted, 3, 21);
+    FitOptions o;
+    o.keep_residuals = true;
+    const FitResult a = Fit(d, o, parallel::Context(2));
+    Design owned = d;
+    const FitResult b = Fit(std::move(owned), o, parallel::Context(2));
+    EXPECT_EQ(owned.y_n.size(), 0);
+    EXPECT_EQ(owned.X_nk.size(), 0);
+    EXPECT_EQ(owned.covariate_names, d.covariate_names);
+    EXPECT_EQ(b.n, d.num_obs());
+    EXPECT_EQ(MaxAbsDiff(a.coef_k, b.coef_k), 0.0);
+    EXPECT_EQ(MaxAbsDiff(a.vcov_kk, b.vcov_kk), 0.0);
+    EXPECT_EQ(MaxAbsDiff(a.residual_n, b.residual_n), 0.0);
+    EXPECT_EQ(a.r2, b.r2);
+    EXPECT_EQ(a.within_r2, b.within_r2);
+    for (size_t q = 0; q < a.fixed_effects.size(); ++q) {
+      EXPECT_EQ(MaxAbsDiff(a.fixed_effects[q].effect_g, b.fixed_effects[q].effect_g), 0.0);
+      ASSERT_EQ(a.fixed_effects[q].std_error_g.size(), b.fixed_effects[q].std_error_g.size());
+      if (a.fixed_effects[q].std_error_g.size() > 0) {
+        EXPECT_EQ(MaxAbsDiff(a.fixed_effects[q].std_error_g, b.fixed_effects[q].std_error_g), 0.0);
+      }
+    }
+    EXPECT_GT(a.fixed_effects[0].std_error_g.size(), 0);
+  }
+  const Design d = testing::MakeDesign(600, {40, 90}, 1, false, 3, 22);
+  FitOptions o;
+  o.r2_without_factor = d.factors[1].name;
+  Design owned = d;
+  const FitResult b = Fit(std::move(owned), o, parallel::Context(1));
+  EXPECT_EQ(owned.y_n.size(), d.y_n.size());
+  EXPECT_EQ(b.r2_without, Fit(d, o, parallel::Context(1)).r2_without);
+}
+
 // Large enough that the absorber's observation blocks and column blocks are
 // split across threads (the small design above fits in one block).
 TEST(Fit, ThreadCountDoesNotChangeResultsOnASplitDesign) {

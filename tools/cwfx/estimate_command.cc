@@ -2,6 +2,8 @@
 // file to an HDF5 results file and a regression table on stdout.
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -20,6 +22,13 @@
 
 namespace cwfx::cli {
 namespace {
+
+// The process's peak resident memory so far (what GNU time's %M reports).
+double PeakMemoryGiB() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);
+}
 
 struct EstimateFlags {
   std::string data;
@@ -110,6 +119,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   auto t_stage = Clock::now();
   table::Table data = store::ReadAnyTable(f.data, read, &read_report);
   const double seconds_read = since(t_stage);
+  const double peak_read = PeakMemoryGiB();
   t_stage = Clock::now();
 
   fit::DesignSpec spec;
@@ -120,11 +130,15 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   spec.weights = f.weights;
   spec.drop_singletons = !f.keep_singletons;
   spec.keep_largest_component = f.largest_component;
-  const fit::Design design = fit::BuildDesign(std::move(data), spec);  // frees the table as it goes
+  fit::Design design = fit::BuildDesign(std::move(data), spec);  // frees the table as it goes
   const double seconds_design = since(t_stage);
+  const double peak_design = PeakMemoryGiB();
 
   const parallel::Context ctx(f.threads);
-  const fit::FitResult result = fit::Fit(design, options, ctx);
+  // The fit absorbs the design's outcome and covariates in place; the writer
+  // needs only its names and input rows afterwards.
+  const fit::FitResult result = fit::Fit(std::move(design), options, ctx);
+  const double peak_fit = PeakMemoryGiB();
 
   nlohmann::json opts = {{"outcome", f.outcome},
                          {"covariates", f.covariates},
@@ -162,6 +176,9 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
                 seconds_read, seconds_design, result.seconds_backend, result.seconds_absorb - result.seconds_backend,
                 result.seconds_recover,
                 result.seconds_std_errors, result.seconds_total, seconds_write);
+    std::printf("Peak memory: %.2f GiB after reading, %.2f GiB after the design, %.2f GiB after the fit, "
+                "%.2f GiB in all\n",
+                peak_read, peak_design, peak_fit, PeakMemoryGiB());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("Results written to %s (%.2f s, %d threads)\n", f.out.c_str(), secs, ctx.threads());
   }
