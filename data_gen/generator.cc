@@ -493,9 +493,13 @@ GeneratorOptions GeneratorOptions::Preset(std::string_view name) {
 
 void GeneratorOptions::Validate() const {
   auto prob = [](double p) { return p >= 0.0 && p <= 1.0; };
-  Require(num_job_centres >= 1, "num_job_centres", ">= 1");
-  Require(num_citizens >= 1, "num_citizens", ">= 1");
-  Require(responses_target >= 0, "responses_target", ">= 0");
+  // Sizes stop at what one register can hold (responses are int32-indexed
+  // downstream), so an absurd size is refused before anything is allocated.
+  Require(num_job_centres >= 1 && num_job_centres <= 10'000'000, "num_job_centres", "in [1, 1e7]");
+  Require(num_citizens >= 1 && num_citizens <= 100'000'000, "num_citizens", "in [1, 1e8]");
+  Require(responses_target >= 0 && responses_target <= 1'000'000'000, "responses_target", "in [0, 1e9]");
+  Require(regular_caseworkers_per_centre <= 1'000'000 && occasional_caseworkers_per_centre <= 1'000'000,
+          "regular_caseworkers_per_centre", "at most 1e6 caseworkers of each kind per job centre");
   Require(citizens_per_job_centre >= 1.0, "citizens_per_job_centre", ">= 1");
   Require(regular_caseworkers_per_centre >= 0, "regular_caseworkers_per_centre", ">= 0");
   Require(occasional_caseworkers_per_centre >= 0, "occasional_caseworkers_per_centre", ">= 0");

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -58,6 +60,18 @@ void CheckDirectoryTakesFiles(const NamedPath& out) {
 
 }  // namespace
 
+std::string TemporaryPathFor(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string name = p.filename().string();
+  constexpr size_t kNameMax = 255;
+  if (name.size() + 4 <= kNameMax) return path + ".tmp";
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a of the name: stable, short
+  for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return (p.parent_path() / (".cwfx-" + std::string(hex) + ".tmp")).string();
+}
+
 void CheckOutputPaths(const OutputPathCheck& check) {
   std::vector<std::pair<FileId, const NamedPath*>> input_ids;
   for (const NamedPath& in : check.inputs) {
@@ -66,7 +80,9 @@ void CheckOutputPaths(const OutputPathCheck& check) {
   }
   std::vector<std::pair<std::string, const NamedPath*>> seen;
   for (const NamedPath& out : check.outputs) {
-    if (out.path.empty()) continue;
+    if (out.path.empty()) throw Error(out.role + ": the path is empty; give a file name");
+    if (std::filesystem::path(out.path).filename().string().size() > 255)
+      throw Error(Location{out.path, -1, ""}, out.role + ": the file name is too long (more than 255 bytes)");
     const auto id = IdOf(out.path);
     if (id) {
       for (const auto& [in_id, in] : input_ids)
@@ -81,10 +97,26 @@ void CheckOutputPaths(const OutputPathCheck& check) {
         throw Error(Location{out.path, -1, ""},
                     out.role + " and " + other->role + " are the same file: each output needs its own path");
     }
+    for (const auto& [other_norm, other] : seen) {
+      if (norm == other_norm + ".journal" || other_norm == norm + ".journal")
+        throw Error(Location{out.path, -1, ""}, out.role + " and " + other->role +
+                                                    ": one is the other's journal (<file>.journal), which a "
+                                                    "replication run writes beside its draws; choose another path");
+    }
     seen.emplace_back(norm, &out);
     std::error_code ec;
     if (std::filesystem::is_directory(out.path, ec))
       throw Error(Location{out.path, -1, ""}, out.role + " is a directory; give a file name");
+    if (id && !std::filesystem::is_regular_file(out.path, ec))
+      throw Error(Location{out.path, -1, ""}, out.role + " exists and is not a regular file (a device, pipe or "
+                                                         "socket would be replaced by a file); choose another path");
+    const std::string temp = TemporaryPathFor(out.path);
+    struct stat temp_st {};
+    if (::lstat(temp.c_str(), &temp_st) == 0)
+      throw Error(Location{out.path, -1, ""},
+                  out.role + ": its temporary file " + temp +
+                      " already exists (left by an interrupted run, or someone else's file); it is written through "
+                      "and renamed into place, so remove or move it first");
     bool continued = false;
     for (const auto& c : check.continued) continued = continued || Normalised(c) == norm;
     if (id && !continued && !check.overwrite) {

@@ -35,6 +35,16 @@ struct OutputPathCheck {
 // Inputs are compared by device and inode, so a symlink or a different
 // spelling of the same file is caught; outputs that do not exist yet are
 // compared by their normalised absolute paths.
+// Also refused: an empty output path, an existing output that is not a
+// regular file (a device or pipe would be replaced by a file), an output
+// named like another output's journal ("<out>.journal"), and an existing
+// temporary file of an output (TemporaryPathFor) - it may be a symlink to an
+// input or a file of the user's, and writing through it would destroy it.
 void CheckOutputPaths(const OutputPathCheck& check);
+
+// Where an output is written before it is renamed into place: "<path>.tmp",
+// or, when that name would exceed the file system's name limit (a legal
+// 252-255 byte name), ".cwfx-<hash>.tmp" in the same directory.
+std::string TemporaryPathFor(const std::string& path);
 
 }  // namespace cwfx

@@ -14,7 +14,13 @@ namespace cwfx::fit {
 
 namespace {
 
-constexpr double kMaxModelMagnitude = 1e100;
+// Columns live within 1e-75 .. 1e75 in magnitude: the variance of a
+// coefficient multiplies the outcome's scale squared by the inverse of the
+// covariate's squared, so wider scales overflow or underflow in the standard
+// errors (an outcome of 1e99 with a covariate of 1e-99 gave NaN standard
+// errors; values of 1e-200 squared to 0 and read as collinear).
+constexpr double kMaxModelMagnitude = 1e75;
+constexpr double kMinModelMagnitude = 1e-75;
 
 // `consumed` is the same table when the caller gave it up: each column's
 // storage is then freed right after its last use, so the peak holds the
@@ -54,13 +60,22 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
   // Values whose squares overflow (1.8e308 was reported as "collinear", a
   // weight of 1e300 gave garbage estimates) are refused by row.
   auto check_magnitude = [&](std::span<const double> v, const std::string& name) {
-    for (size_t i = 0; i < v.size(); ++i)
+    double largest = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
       if (std::abs(v[i]) > kMaxModelMagnitude) {
         std::ostringstream os;
-        os << "value " << v[i] << " is too large for a regression (its square overflows past |x| > 1e100); "
-           << "rescale the column";
+        os << "value " << v[i] << " is too large for a regression (beyond |x| = 1e75 the standard errors "
+           << "overflow); rescale the column";
         throw Error(Location{file, table.InputRow(static_cast<int64_t>(i)), name}, os.str());
       }
+      largest = std::max(largest, std::abs(v[i]));
+    }
+    if (largest > 0 && largest < kMinModelMagnitude) {
+      std::ostringstream os;
+      os << "every value is tiny (the largest is " << largest << ", under 1e-75: its square underflows and the "
+         << "column would read as constant); rescale the column";
+      throw Error(Location{file, -1, name}, os.str());
+    }
   };
   check_magnitude(y_in, spec.outcome);
   for (size_t k = 0; k < x_in.size(); ++k) check_magnitude(x_in[k], spec.covariates[k]);
@@ -119,9 +134,17 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
   if (rows.empty()) {
     std::ostringstream os;
     os << "no observations left";
-    if (rep.singletons_dropped > 0)
-      os << " after removing " << rep.singletons_dropped << " singleton observation(s) of the absorbed factors in "
-         << rep.singleton_rounds << " round(s)";
+    if (rep.singletons_dropped > 0) {
+      os << " after removing " << rep.singletons_dropped << " singleton observation(s) of the absorbed factors";
+      for (size_t q = 0; q < spec.absorb.size(); ++q) os << (q ? ", '" : " '") << spec.absorb[q] << "'";
+      os << " in " << rep.singleton_rounds << " round(s)";
+      // A factor with a level per row is an id of the rows or a continuous
+      // variable absorbed by mistake.
+      for (size_t q = 0; q < spec.absorb.size(); ++q)
+        if (rep.levels_in_q[q] == n_in)
+          os << "; every row has its own level of '" << spec.absorb[q]
+             << "' (a continuous variable or a row id cannot be absorbed)";
+    }
     os << " (" << n_in << " rows in " << (file.empty() ? std::string("the table") : file) << ")";
     throw Error(os.str());
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/output_paths.h"
 #include "core/version.h"
 #include "report/corrections_section.h"
 #include "report/format_internal.h"
@@ -379,7 +380,7 @@ std::string RenderStudyReport(const StudyResult& r, const ReportContext& ctx,
 }
 
 void WriteReport(const std::string& path, const std::string& html) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = TemporaryPathFor(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw WriteError(Location{path, -1, ""}, "cannot open the report for writing");

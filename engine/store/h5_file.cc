@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/output_paths.h"
 
 namespace cwfx::store {
 
@@ -259,7 +260,7 @@ void H5File::CloseQuietly() noexcept {
 
 H5File H5File::Create(const std::string& path, const H5CreateOptions& options) {
   SilenceHdf5();
-  const std::string disk = options.atomic ? path + ".tmp" : path;
+  const std::string disk = options.atomic ? TemporaryPathFor(path) : path;
   // The 1.10 format checksums all metadata (see h5_file.h).
   Handle fapl = Check(path, H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot create a property list");
   CheckStatus(path, H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110),

@@ -161,7 +161,10 @@ InputKind ClassifyInput(const std::string& path) {
 table::Table ReadAnyTableImpl(const std::string& given_path, const ReadAnyOptions& options,
                               table::ReadReport* report) {
   const std::string path = given_path == "-" ? "/dev/stdin" : given_path;
-  const InputKind kind = ClassifyInput(path);
+  // "-" is CSV whatever standard input is: a pipe, or a file redirected in.
+  const InputKind kind = given_path == "-" && ClassifyInput(path) == InputKind::kByExtension
+                             ? InputKind::kCsvStream
+                             : ClassifyInput(path);
   // With a column subset for the policy, the readers keep every missing value
   // and the policy runs afterwards on those columns only.
   const bool subset = !options.missing_policy_columns.empty();

@@ -431,7 +431,9 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
     throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
   }
   const InputBytes bytes(path);
-  if (bytes.streamed() && report != nullptr) {
+  // Standard input cannot be opened again by name to fingerprint it, even
+  // when a regular file was redirected into it: fingerprint the bytes read.
+  if ((bytes.streamed() || path == "/dev/stdin") && report != nullptr) {
     ContentFingerprint fingerprint;
     fingerprint.Update({bytes.data(), bytes.size()});
     report->stream_fingerprint = fingerprint.Text();
@@ -441,6 +443,20 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
   if (end - begin >= 3 && std::memcmp(begin, "\xEF\xBB\xBF", 3) == 0) begin += 3;
   while (end > begin && (end[-1] == '\n' || end[-1] == '\r')) --end;
   if (begin == end) throw Error(Location{path, -1, ""}, "empty file (no header line)");
+  // Binary data is refused at once, not scanned as one endless header line
+  // (a sparse file of zeros costs no disk but its size in memory).
+  const size_t head = std::min<size_t>(static_cast<size_t>(end - begin), size_t{1} << 16);
+  const void* first_break = std::memchr(begin, '\n', head);
+  const size_t header_bytes = first_break != nullptr ? static_cast<size_t>(static_cast<const char*>(first_break) - begin) : head;
+  if (const void* nul = std::memchr(begin, '\0', header_bytes)) {
+    throw Error(Location{path, -1, ""}, "binary data (a NUL byte at byte " +
+                                            std::to_string(static_cast<const char*>(nul) - begin + 1) +
+                                            "): not a CSV or TSV text file");
+  }
+  constexpr size_t kMaxHeaderBytes = size_t{16} << 20;
+  if (static_cast<size_t>(end - begin) > kMaxHeaderBytes && std::memchr(begin, '\n', kMaxHeaderBytes) == nullptr) {
+    throw Error(Location{path, -1, ""}, "no line break in the first 16 MiB: not a CSV or TSV text file");
+  }
 
   Tokenizer tok(path, begin, end, delim);
   std::vector<Field> fields;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/output_paths.h"
 
 namespace cwfx::table {
 
@@ -98,7 +99,7 @@ void InputBytes::Release(const char* begin, const char* end) const {
   if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), temp_path_(path_ + ".tmp") {
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), temp_path_(TemporaryPathFor(path_)) {
   file_ = std::fopen(temp_path_.c_str(), "wb");
   if (file_ == nullptr) Fail("cannot create file", errno);
 }

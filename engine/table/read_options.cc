@@ -150,6 +150,12 @@ void RejectInvalidUtf8(const Table& table) {
     }
     if (c.kind != ColumnKind::kText) continue;
     for (size_t r = 0; r < c.text.size(); ++r) {
+      const size_t nul = c.text[r].find('\0');
+      if (nul != std::string::npos) {
+        // "A\0B" and "A\0C" would both read back as "A" from an HDF5 string.
+        throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},
+                    "a NUL byte at byte " + std::to_string(nul + 1) + " of the value: not text");
+      }
       const size_t at = FindInvalidUtf8(c.text[r]);
       if (at != std::string_view::npos) {
         throw Error(Location{table.source(), table.InputRow(static_cast<int64_t>(r)), c.name},

@@ -39,7 +39,7 @@ void ApplyMissingPolicy(Table* table, MissingPolicy policy, ReadReport* report);
 void RejectInfinite(const Table& table);
 
 // Throws cwfx::Error for the first column name or text value that is not
-// valid UTF-8, naming its row and column: such bytes cannot be stored in the
+// valid UTF-8 or holds a NUL byte, naming its row and column: such bytes cannot be stored in the
 // HDF5 results (declared UTF-8) or the reports. A register in another
 // encoding is converted first (iconv -f LATIN1 -t UTF-8).
 void RejectInvalidUtf8(const Table& table);

@@ -170,6 +170,50 @@ struct ParserDeleter {
   void operator()(readstat_parser_t* p) const { readstat_parser_free(p); }
 };
 
+// Where a text conversion failed: ReadStat says only "Unable to convert
+// string". A second parse keeping every variable records the last value
+// delivered; values arrive row by row, variable by variable, so the failing
+// one is the next. Empty row/column when the failure came before any value.
+struct ConversionFailure {
+  int64_t row = -1;
+  std::string column;
+};
+
+struct LocateState {
+  std::vector<std::string> names;
+  int64_t last_obs = -1;
+  int last_var = -1;
+};
+
+ConversionFailure LocateConversionFailure(const std::string& path,
+                                          readstat_error_t (*parse)(readstat_parser_t*, const char*, void*)) {
+  LocateState st;
+  std::unique_ptr<readstat_parser_t, ParserDeleter> parser(readstat_parser_init());
+  if (!parser) return {};
+  readstat_set_variable_handler(parser.get(), [](int index, readstat_variable_t* v, const char*, void* ctx) {
+    auto* s = static_cast<LocateState*>(ctx);
+    if (index >= 0 && s->names.size() <= static_cast<size_t>(index)) s->names.resize(static_cast<size_t>(index) + 1);
+    const char* name = readstat_variable_get_name(v);
+    if (index >= 0) s->names[static_cast<size_t>(index)] = name != nullptr ? name : "";
+    return static_cast<int>(READSTAT_HANDLER_OK);
+  });
+  readstat_set_value_handler(parser.get(), [](int obs, readstat_variable_t* v, readstat_value_t, void* ctx) {
+    auto* s = static_cast<LocateState*>(ctx);
+    s->last_obs = obs;
+    s->last_var = readstat_variable_get_index(v);
+    return static_cast<int>(READSTAT_HANDLER_OK);
+  });
+  parse(parser.get(), path.c_str(), &st);
+  if (st.last_obs < 0 || st.names.empty()) return {};
+  ConversionFailure f;
+  int64_t obs = st.last_obs;
+  int var = st.last_var + 1;
+  if (var >= static_cast<int>(st.names.size())) var = 0, ++obs;
+  f.row = obs + 1;
+  f.column = st.names[static_cast<size_t>(var)];
+  return f;
+}
+
 }  // namespace
 
 Table ReadStatFile(const std::string& path, const ReadStatOptions& options, ReadReport* report) {
@@ -218,6 +262,13 @@ Table ReadStatFile(const std::string& path, const ReadStatOptions& options, Read
       msg = std::string("cannot read ") + format + " file: it ends before its own header says it should "
             "(truncated, damaged, or not a " + format + " file)";
       st.library_message.clear();
+    }
+    if (rc == READSTAT_ERROR_CONVERT || rc == READSTAT_ERROR_CONVERT_BAD_STRING ||
+        rc == READSTAT_ERROR_CONVERT_SHORT_STRING || rc == READSTAT_ERROR_CONVERT_LONG_STRING) {
+      const ConversionFailure at = LocateConversionFailure(path, parse);
+      throw Error(Location{path, at.row, at.column},
+                  std::string("cannot read ") + format + " file: text that is not valid in the file's declared "
+                  "encoding (" + readstat_error_message(rc) + "); convert the file to UTF-8 first");
     }
     if (!st.library_message.empty()) {
       std::string detail = st.library_message;

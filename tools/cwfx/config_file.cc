@@ -3,15 +3,55 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 
 namespace cwfx::cli {
 namespace {
 
+std::string g_config_path;
+std::vector<std::string> g_config_flags;
+
 bool GivenOnCommandLine(const std::vector<std::string>& args, const std::string& flag) {
   return std::any_of(args.begin(), args.end(),
                      [&](const std::string& a) { return a == flag || a.rfind(flag + "=", 0) == 0; });
+}
+
+// CLI11's TOML reader is lenient: an unterminated quote becomes part of the
+// value ('outcome = "y' asks for a column '"y') and a NUL byte cuts a line.
+// Those are errors in the file, named by its line.
+void CheckConfigSyntax(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    auto fail = [&](const std::string& what) {
+      throw Error(file + ", line " + std::to_string(number) + ": " + what);
+    };
+    if (line.find('\0') != std::string::npos) fail("a NUL byte: not a text configuration file");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#' || line[first] == ';') continue;
+    const std::string text = line.substr(first, line.find_last_not_of(" \t") - first + 1);
+    if (text[0] == '[') {
+      if (text.back() != ']') fail("a section header needs its closing ']'");
+      continue;
+    }
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos) fail("expected 'key = value', found '" + text + "'");
+    const size_t v = text.find_first_not_of(" \t", eq + 1);
+    if (v == std::string::npos) fail("the key has no value");
+    const char open = text[v];
+    if (open == '"' || open == '\'') {
+      const size_t close = text.find(open, v + 1);
+      if (close == std::string::npos) fail(std::string("unterminated quoted value (no closing ") + open + ")");
+      const size_t after = text.find_first_not_of(" \t", close + 1);
+      if (after != std::string::npos && text[after] != '#')
+        fail("unexpected text after the quoted value: '" + text.substr(after) + "'");
+    } else if (open == '[' && text.find(']', v) == std::string::npos) {
+      fail("unterminated list (no closing ])");
+    }
+  }
 }
 
 }  // namespace
@@ -39,6 +79,8 @@ std::vector<std::string> ExpandConfigFile(const CLI::App& app, const std::vector
   }
   if (file.empty()) return args;
   if (!std::filesystem::is_regular_file(file)) throw Error(file + ": configuration file not found");
+  g_config_path = file;
+  CheckConfigSyntax(file);
 
   std::vector<CLI::ConfigItem> items;
   try {
@@ -48,6 +90,7 @@ std::vector<std::string> ExpandConfigFile(const CLI::App& app, const std::vector
   }
   std::vector<std::string> flags;
   for (const CLI::ConfigItem& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // CLI11's markers of a section's start and end
     for (const std::string& parent : item.parents)
       if (parent != sub->get_name() && parent != "default")
         throw Error(file + ": section [" + parent + "] is not the subcommand '" + sub->get_name() + "'");
@@ -64,7 +107,7 @@ std::vector<std::string> ExpandConfigFile(const CLI::App& app, const std::vector
     if (GivenOnCommandLine(rest, flag)) continue;  // the command line wins
     if (option->get_expected_max() == 0) {  // a switch: true or false
       const std::string v = item.inputs.size() == 1 ? item.inputs[0] : "";
-      if (v == "true") flags.push_back(flag);
+      if (v == "true") flags.push_back(flag), g_config_flags.push_back(flag);
       else if (v != "false")
         throw Error(file + ": key '" + item.name + "' is a switch: write " + item.name + " = true or false");
       continue;
@@ -73,12 +116,19 @@ std::vector<std::string> ExpandConfigFile(const CLI::App& app, const std::vector
     if (item.inputs.size() > 1 && option->get_expected_max() == 1)
       throw Error(file + ": key '" + item.name + "' takes one value, not a list");
     flags.push_back(flag);
+    g_config_flags.push_back(flag);
     for (const std::string& v : item.inputs) flags.push_back(v);
   }
   std::vector<std::string> out(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(at) + 1);
   out.insert(out.end(), flags.begin(), flags.end());
   out.insert(out.end(), rest.begin(), rest.end());
   return out;
+}
+
+const std::string& ConfigFilePath() { return g_config_path; }
+
+bool FlagFromConfigFile(const std::string& flag) {
+  return std::find(g_config_flags.begin(), g_config_flags.end(), flag) != g_config_flags.end();
 }
 
 }  // namespace cwfx::cli

@@ -22,4 +22,12 @@ namespace cwfx::cli {
 // Throws cwfx::Error for a bad file or key.
 std::vector<std::string> ExpandConfigFile(const CLI::App& app, const std::vector<std::string>& args);
 
+// The --config file of this run ("" if none): an input like the data, which
+// no output may replace.
+const std::string& ConfigFilePath();
+
+// Flags that came from the config file, by long name ("--threads"), so that
+// a parse error on one can name the file and key.
+bool FlagFromConfigFile(const std::string& flag);
+
 }  // namespace cwfx::cli

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "config_file.h"
 #include "core/error.h"
 #include "core/output_paths.h"
 #include "fit/design.h"
@@ -94,6 +95,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
   check.inputs = {{f.data, "--data"}};
   check.outputs = {{f.out, "--out"}};
   check.overwrite = f.overwrite;
+  if (!ConfigFilePath().empty()) check.inputs.push_back({ConfigFilePath(), "--config"});
   CheckOutputPaths(check);
 
   // Read only the columns the model uses, so missing values elsewhere in the

@@ -29,6 +29,22 @@ CLI::Validator IntegerIn(double lo, double hi, const std::string& what) {
       "", "integer range");
 }
 
+// A number strictly between 0 and 1 (a convergence tolerance: 1 or more
+// would stop the iterations at once and report nonsense as converged).
+CLI::Validator OpenUnitInterval(const std::string& what) {
+  return CLI::Validator(
+      [what](const std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v))
+          return "expected a number, got '" + text + "'";
+        if (!(v > 0 && v < 1)) return what;
+        return std::string();
+      },
+      "", "number in (0, 1)");
+}
+
 // 0 to 2^64 - 1 in decimal digits: std::stoull would take "-1" as 2^64 - 1.
 CLI::Validator Seed() {
   return CLI::Validator(
@@ -53,6 +69,8 @@ void AddLimits(CLI::App* app) {
                name == "--permutations" || name == "--inner-bootstrap" || name == "--inner-permutations" ||
                name == "--rank-draws") {
       opt->check(IntegerIn(0, kMaxCount, "must be from 0 to 10000000 (split larger runs with --shard i/n)"));
+    } else if (name == "--tolerance") {
+      opt->check(OpenUnitInterval("a tolerance must lie strictly between 0 and 1 (default 1e-8)"));
     } else if (name == "--responses") {
       opt->check(IntegerIn(1, kMaxResponses, "must be from 1 to 1000000000"));
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "config_file.h"
 #include "core/output_paths.h"
 #include "data_gen/generator.h"
 #include "data_gen/register_io.h"
@@ -54,6 +55,7 @@ Action AddGenerateCommand(CLI::App& app) {
                                        std::pair{p.meta, "the register's metadata"}})
         check.outputs.push_back({path, role});
     }
+    if (!ConfigFilePath().empty()) check.inputs.push_back({ConfigFilePath(), "--config"});
     CheckOutputPaths(check);
     datagen::GeneratorOptions options = datagen::GeneratorOptions::Preset(flags->preset);
     if (flags->responses > 0) options.responses_target = flags->responses;

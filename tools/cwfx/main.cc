@@ -101,6 +101,16 @@ int RunMain(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; every real parse
     // error (unknown flag, missing file, bad value) is bad input: exit 2.
+    // A bad value that came from the config file: name the file and key.
+    const std::string what = e.what();
+    const std::string flag = what.substr(0, what.find(':'));
+    if (e.get_exit_code() != 0 && flag.rfind("--", 0) == 0 && cwfx::cli::FlagFromConfigFile(flag)) {
+      std::fprintf(stderr, "cwfx: error: %s\n",
+                   cwfx::Error::Format({}, cwfx::cli::ConfigFilePath() + ": key '" + flag.substr(2) +
+                                               "' (from the configuration file): " + what)
+                       .c_str());
+      return cwfx::cli::kBadInputExitCode;
+    }
     const int code = app.exit(e);
     return code == 0 ? cwfx::cli::kSuccessExitCode : cwfx::cli::kBadInputExitCode;
   }

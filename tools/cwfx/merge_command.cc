@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "config_file.h"
 #include "core/output_paths.h"
 #include "store/draw_merge.h"
 
@@ -24,6 +25,7 @@ int RunMergeCommand(const MergeFlags& f) {
   check.outputs = {{f.out, "--out"}};
   check.overwrite = f.overwrite;
   for (const auto& shard : f.shards) check.inputs.push_back({shard, "shard"});
+  if (!ConfigFilePath().empty()) check.inputs.push_back({ConfigFilePath(), "--config"});
   CheckOutputPaths(check);
   const store::MergeReport r = store::MergeDrawFiles(f.out, f.shards, f.overwrite);
   if (!f.quiet) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "config_file.h"
 #include "core/error.h"
 #include "core/output_paths.h"
 #include "core/time_format.h"
@@ -106,6 +107,7 @@ int RunReplicateCommand(const ReplicateFlags& f, const std::string& command_line
     if (writes_report) check.outputs.push_back({report, f.report.empty() ? "the report" : "--report"});
     check.resumable = check.outputs[0].path;
     if (f.resume) check.continued = {draws, report};
+    if (!ConfigFilePath().empty()) check.inputs.push_back({ConfigFilePath(), "--config"});
     CheckOutputPaths(check);
   }
   const parallel::Context ctx(f.threads);

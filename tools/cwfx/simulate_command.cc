@@ -11,6 +11,7 @@
 #include <exception>
 
 #include "commands.h"
+#include "config_file.h"
 #include "distribution.h"
 #include "core/error.h"
 #include "core/time_format.h"
@@ -139,6 +140,7 @@ int RunSimulateCommand(const SimulateFlags& f, const std::string& command_line) 
       check.outputs.push_back({report, f.report.empty() ? "the report" : "--report"});
     check.resumable = check.outputs[0].path;
     if (f.resume) check.continued = {plan.file, report};
+    if (!ConfigFilePath().empty()) check.inputs.push_back({ConfigFilePath(), "--config"});
     CheckOutputPaths(check);
   }
   if (f.overwrite && !f.resume) store::RemoveDrawFiles(plan.file);

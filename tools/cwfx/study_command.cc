@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "config_file.h"
 #include "distribution.h"
 #include "corrections/corrections.h"
 #include "corrections/corrections_writer.h"
@@ -69,6 +70,7 @@ int RunStudyCommand(const StudyFlags& f, const std::string& command_line) {
     if (f.input->data.empty()) check.outputs.push_back({in_dir("register.h5"), "the generated register"});
     if (f.bootstrap > 0) check.outputs.push_back({in_dir("bootstrap.h5"), "the bootstrap draws"});
     if (f.permutations > 0) check.outputs.push_back({in_dir("permutation.h5"), "the permutation draws"});
+    if (!ConfigFilePath().empty()) check.inputs.push_back({ConfigFilePath(), "--config"});
     CheckOutputPaths(check);
   }
 
