@@ -118,9 +118,12 @@ CoreFit AbsorbAndSolve(const absorb::Absorber& absorber, const std::vector<doubl
   cf.summary = absorber.Absorb(std::span<double* const>(columns), ctx, effects_lk);
   const double* wp = w.empty() ? nullptr : w.data();
   // a = X~'WX~, b = X~'Wy~.
-  const Eigen::MatrixXd a = WeightedGram(cf.xt, wp);
-  Eigen::VectorXd b;
-  if (wp == nullptr) {
+  const Eigen::MatrixXd a = k > 0 ? WeightedGram(cf.xt, wp) : Eigen::MatrixXd(0, 0);
+  Eigen::VectorXd b(k);
+  if (k == 0) {
+    // no covariates: nothing to project (Eigen's product on an empty matrix
+    // binds a reference to its null data)
+  } else if (wp == nullptr) {
     b.noalias() = cf.xt.transpose() * cf.yt;
   } else {
     const Eigen::VectorXd wy = Eigen::Map<const Eigen::VectorXd>(wp, n).cwiseProduct(cf.yt);
