@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev librandom123-dev libreadstat-dev nlohmann-json3-dev hdf5-tools
   libopenmpi-dev openmpi-bin libopenblas-dev libopenblas0-pthread
+  libxxhash-dev libfast-float-dev
   clang libclang-rt-dev
 )
 

@@ -7,9 +7,9 @@
 
 namespace cwfx::results {
 
-// "fnv1a64:<16 hex digits>:<size in bytes>" of the file's bytes (see
-// core/fingerprint.h; a register read from a pipe is fingerprinted by its
-// reader, ReadReport::stream_fingerprint). Throws cwfx::Error naming the file
+// "xxh3:<16 hex digits>:<size in bytes>" of the file's bytes (see
+// core/fingerprint.h; a CSV or TSV register is fingerprinted by its reader,
+// ReadReport::content_fingerprint). Throws cwfx::Error naming the file
 // if it cannot be read.
 std::string FileFingerprint(const std::string& path);
 

@@ -431,12 +431,12 @@ Table ReadCsvImpl(const std::string& path, const CsvReadOptions& options, ReadRe
     throw Error(Location{path, -1, ""}, "invalid CSV delimiter");
   }
   const InputBytes bytes(path);
-  // Standard input cannot be opened again by name to fingerprint it, even
-  // when a regular file was redirected into it: fingerprint the bytes read.
-  if ((bytes.streamed() || path == "/dev/stdin") && report != nullptr) {
+  // The bytes read are the ones fingerprinted: standard input cannot be
+  // opened again, and reading a file twice costs a second pass over it.
+  if (report != nullptr) {
     ContentFingerprint fingerprint;
     fingerprint.Update({bytes.data(), bytes.size()});
-    report->stream_fingerprint = fingerprint.Text();
+    report->content_fingerprint = fingerprint.Text();
   }
   const char* begin = bytes.data();
   const char* end = bytes.data() + bytes.size();

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -26,6 +27,45 @@ void CheckLevelCount(const Table& table, const std::string& column, size_t num_l
   }
 }
 
+// Integer ids spanning a range no wider than a few times the row count (a
+// register numbered 1..n, the usual case) are coded by direct addressing:
+// two O(n) passes instead of an O(n log n) sort and a binary search per row
+// (at 10^7 rows a second per factor). Same codes as the sort: ascending ids.
+std::optional<IdCoding> CodeSmallIntegers(const Table& table, const Column& c) {
+  const std::vector<double>& ids_n = c.numeric;
+  if (ids_n.empty()) return std::nullopt;
+  double lo = ids_n[0], hi = ids_n[0];
+  bool integral = true;
+  for (double v : ids_n) {
+    integral = integral && v == std::trunc(v);
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const double max_span = std::max(4.0 * static_cast<double>(ids_n.size()), 1048576.0);
+  if (!integral || hi - lo >= max_span) return std::nullopt;
+  const auto base = static_cast<int64_t>(lo);
+  std::vector<int32_t> code_of_offset(static_cast<size_t>(static_cast<int64_t>(hi) - base) + 1, 0);
+  for (double v : ids_n) code_of_offset[static_cast<size_t>(static_cast<int64_t>(v) - base)] = 1;
+  IdCoding out;
+  int64_t levels = 0;
+  for (int32_t& code : code_of_offset) {
+    if (code == 0) {
+      code = -1;
+      continue;
+    }
+    code = static_cast<int32_t>(levels++);
+  }
+  CheckLevelCount(table, c.name, static_cast<size_t>(levels));
+  out.num_levels = static_cast<int32_t>(levels);
+  out.codes_n.resize(ids_n.size());
+  for (size_t r = 0; r < ids_n.size(); ++r)
+    out.codes_n[r] = code_of_offset[static_cast<size_t>(static_cast<int64_t>(ids_n[r]) - base)];
+  out.labels.reserve(static_cast<size_t>(levels));
+  for (size_t k = 0; k < code_of_offset.size(); ++k)
+    if (code_of_offset[k] >= 0) out.labels.push_back(FormatNumber(static_cast<double>(base + static_cast<int64_t>(k))));
+  return out;
+}
+
 IdCoding CodeNumeric(const Table& table, const Column& c) {
   const std::vector<double>& ids_n = c.numeric;
   for (size_t r = 0; r < ids_n.size(); ++r) {
@@ -41,6 +81,7 @@ IdCoding CodeNumeric(const Table& table, const Column& c) {
                   "text");
     }
   }
+  if (auto direct = CodeSmallIntegers(table, c)) return std::move(*direct);
   // -0.0 == 0.0, so sort/unique already merges them into one level.
   std::vector<double> levels_g(ids_n);
   std::sort(levels_g.begin(), levels_g.end());

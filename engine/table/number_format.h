@@ -17,24 +17,7 @@ namespace cwfx::table {
 // Whole-text number parse, as every reader of the engine understands numbers:
 // surrounding spaces/tabs and a leading '+' allowed; overflow gives +-HUGE_VAL.
 // Returns false when the text is not a number.
-inline bool ParseNumberText(std::string_view text, double* out) {
-  const char* b = text.data();
-  const char* e = text.data() + text.size();
-  while (b < e && (*b == ' ' || *b == '\t')) ++b;
-  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
-  if (b < e && *b == '+') {
-    ++b;
-    if (b < e && *b == '-') return false;
-  }
-  if (b == e) return false;
-  const auto [ptr, ec] = std::from_chars(b, e, *out, std::chars_format::general);
-  if (ptr != e) return false;
-  if (ec == std::errc::result_out_of_range) {
-    *out = std::strtod(std::string(b, e).c_str(), nullptr);
-    return true;
-  }
-  return ec == std::errc();
-}
+bool ParseNumberText(std::string_view text, double* out);
 
 // Magnitude from which a double no longer holds every integer exactly.
 inline constexpr double kExactIntegerLimit = 9007199254740992.0;  // 2^53

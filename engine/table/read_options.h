@@ -22,9 +22,10 @@ struct ReadReport {
   int64_t rows_read = 0;             // data rows in the file (before dropping)
   int64_t rows_dropped_missing = 0;  // rows dropped under MissingPolicy::kDropRow
   bool read_in_parallel = false;     // CSV: the parallel pass read the whole file (no fallback)
-  // The content fingerprint (core/fingerprint.h) of an input read from a
-  // pipe, which cannot be read again to fingerprint it; empty otherwise.
-  std::string stream_fingerprint;
+  // The content fingerprint (core/fingerprint.h) of the bytes read, where
+  // the reader holds them all (CSV/TSV, a pipe included: it cannot be read
+  // again, and a file need not be); empty for the other formats.
+  std::string content_fingerprint;
 };
 
 // Applies `policy` to a freshly read table: a missing value is NaN in a

@@ -41,7 +41,7 @@ DrawIdentity Identity() {
   id.scheme = "pairs";
   id.seed = 18446744073709551557ULL;  // > 2^63: the seed survives as text
   id.configuration_json = R"({"replications": 100, "cluster": "caseworker_id", "min_citizens": 10})";
-  id.data_fingerprint = "fnv1a64:0123456789abcdef:1000";
+  id.data_fingerprint = "xxh3:0123456789abcdef:1000";
   id.engine_version = "0.1.0";
   DrawDataset effect{"caseworker_effect", kWidthEffect, DrawType::kFloat64, {}};
   for (int c = 0; c < kWidthEffect; ++c) effect.columns.push_back("cw" + std::to_string(100 + c));
@@ -421,7 +421,7 @@ TEST(DrawFileTest, ResumeWithAnotherIdentityNamesTheField) {
   id.configuration_json = R"({"replications": 100, "cluster": "job_centre_id", "min_citizens": 10})";
   EXPECT_TRUE(ThrowsAt(resume(id), p, -1, "", "the configuration differs: 'cluster' was \"caseworker_id\""));
   id = Identity();
-  id.data_fingerprint = "fnv1a64:ffffffffffffffff:1000";
+  id.data_fingerprint = "xxh3:ffffffffffffffff:1000";
   EXPECT_TRUE(ThrowsAt(resume(id), p, -1, "", "the data fingerprint differs"));
   id = Identity();
   id.engine_version = "0.2.0";

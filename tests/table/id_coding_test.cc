@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 
 #include "table/csv.h"
 #include "table/error_matchers.h"
+#include "table/number_format.h"
 #include "table/temp_dir.h"
 
 namespace cwfx::table {
@@ -24,6 +26,30 @@ TEST(IdCodingTest, NumericIdsInNumericOrder) {
   EXPECT_EQ(c.num_levels, 6);
   EXPECT_EQ(c.labels, (std::vector<std::string>{"-2", "2.5", "4", "30", "100", "1000000000000"}));
   EXPECT_EQ(c.codes_n, (std::vector<int32_t>{3, 2, 4, 2, 0, 3, 5, 1}));
+}
+
+// Integer ids in a narrow range are coded by direct addressing, others by
+// sorting: both must give the ids' ranks, whatever the range.
+TEST(IdCodingTest, IntegerIdsAreRankedWhateverTheirRange) {
+  std::mt19937_64 rng(7);
+  for (const double span : {3.0, 1000.0, 1e7, 1e15}) {
+    std::uniform_real_distribution<double> draw(-span, span);
+    std::vector<double> ids(500);
+    for (double& v : ids) v = std::round(draw(rng) / 2) * 2;  // repeats at small spans
+    ids[0] = -0.0;
+    Table t("reg.csv");
+    t.AddNumeric("id", ids);
+    const IdCoding c = CodeIds(t, "id");
+    std::vector<double> levels(ids);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    ASSERT_EQ(c.num_levels, static_cast<int32_t>(levels.size())) << span;
+    for (size_t r = 0; r < ids.size(); ++r) {
+      const auto rank = std::lower_bound(levels.begin(), levels.end(), ids[r]) - levels.begin();
+      ASSERT_EQ(c.codes_n[r], rank) << "span " << span << " row " << r;
+      ASSERT_EQ(c.labels[static_cast<size_t>(rank)], FormatNumber(levels[static_cast<size_t>(rank)] + 0.0)) << span;
+    }
+  }
 }
 
 TEST(IdCodingTest, TextIdsInLexicographicOrder) {

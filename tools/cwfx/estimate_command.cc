@@ -160,7 +160,7 @@ int RunEstimate(const EstimateFlags& f, const std::string& command_line) {
                          {"fe_std_errors", result.fe_std_error_method},
                          {"r2_without_factor", options.r2_without_factor},
                          {"hdf5_group", f.hdf5_group}};
-  results::Provenance provenance{command_line, f.data, read_report.stream_fingerprint.empty() ? results::FileFingerprint(f.data) : read_report.stream_fingerprint, opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  results::Provenance provenance{command_line, f.data, read_report.content_fingerprint.empty() ? results::FileFingerprint(f.data) : read_report.content_fingerprint, opts.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   results::FitWriteOptions write_options;
   write_options.residuals = f.residuals;
   t_stage = Clock::now();

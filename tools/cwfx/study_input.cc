@@ -94,7 +94,7 @@ LoadedRegister LoadRegister(const StudyInputFlags& f, const study::StudyOptions&
   read.threads = ctx.threads();
   table::ReadReport report;
   out.data = store::ReadAnyTable(f.data, read, &report);
-  out.fingerprint = report.stream_fingerprint.empty() ? results::FileFingerprint(f.data) : report.stream_fingerprint;
+  out.fingerprint = report.content_fingerprint.empty() ? results::FileFingerprint(f.data) : report.content_fingerprint;
   return out;
 }
 
