@@ -177,7 +177,8 @@ struct Absorber::Plan {
   }
 
   ColumnConvergence SolveSchurCg(const double* sx, double inv_scale, double tolerance, int max_iterations,
-                                 Workspace& ws, const parallel::Context& ctx, const SchurPreconditioner* pre) const;
+                                 Workspace& ws, const parallel::Context& ctx, const SchurPreconditioner* pre,
+                                 int probe_at = 0) const;
 
   // Conjugate gradient for B columns at once (the same Schur system, the same
   // criterion as SolveSchurCg), so every pass over the cells serves B columns:
@@ -920,7 +921,7 @@ void Absorber::RunSweeps(int count, const parallel::Context& ctx) const {
 // On exit a_l holds v and the exactly eliminated factor Q-1.
 ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scale, double tolerance,
                                                int max_iterations, Workspace& ws, const parallel::Context& ctx,
-                                               const SchurPreconditioner* pre) const {
+                                               const SchurPreconditioner* pre, int probe_at) const {
   const Plan& plan = *this;
   const int Q = plan.num_factors;
   const int64_t S = plan.num_state;
@@ -975,7 +976,14 @@ ColumnConvergence Absorber::Plan::SolveSchurCg(const double* sx, double inv_scal
   if (cc.criterion < tolerance) cc.converged = true;
   double best = cc.criterion;
   int best_it = 0;
+  const double initial_criterion = cc.criterion;
   while (!cc.converged && it < max_iterations) {
+    if (probe_at > 0 && it == probe_at) {
+      // Extrapolate the geometric rate so far (CG's rate only improves).
+      const double rate = std::log(cc.criterion / initial_criterion) / it;
+      const double needed = rate < 0.0 ? std::log(tolerance / initial_criterion) / rate : HUGE_VAL;
+      if (needed > max_iterations) break;
+    }
     apply_s();
     ++it;
     nb = ReduceBlocks(ctx, S, kStateBlock, parts, [&](int64_t lo, int64_t hi, double* out) {
@@ -1231,7 +1239,7 @@ SchurComplement Absorber::BuildSchurComplement(const parallel::Context& ctx) con
   return sc;
 }
 
-ColumnConvergence Absorber::PilotIterations(int cap, const parallel::Context& ctx) const {
+ColumnConvergence Absorber::PilotIterations(int cap, const parallel::Context& ctx, int probe_at) const {
   const Plan& plan = *plan_;
   CWFX_CHECK(plan.num_factors >= 2, "PilotIterations: needs two or more factors");
   const int64_t n = plan.num_obs;
@@ -1257,7 +1265,7 @@ ColumnConvergence Absorber::PilotIterations(int cap, const parallel::Context& ct
     return SolveColumn(x.data(), residual.data(), options_.tolerance, cap, nullptr, ctx);
   }
   return plan.SolveSchurCg(ws->sx_l.data(), inv_scale, std::max(options_.tolerance, kCgFloor), cap, *ws, ctx,
-                           preconditioner_.get());
+                           preconditioner_.get(), probe_at);
 }
 
 Eigen::MatrixXd Absorber::SolveSchur(const Eigen::MatrixXd& b_sr, const parallel::Context& ctx,

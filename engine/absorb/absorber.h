@@ -167,7 +167,11 @@ class Absorber {
   // preconditioner is set) needs on a pseudo-random column (a fixed
   // function of the observation index: deterministic), stopped after `cap`.
   // The backend choice prices iteration with it. Two or more factors.
-  ColumnConvergence PilotIterations(int cap, const parallel::Context& ctx) const;
+  // With `probe_at` > 0 the pilot gives up at that iteration when its
+  // progress so far (the criterion's geometric rate since the start) says it
+  // would not converge within `cap`: a hopeless pilot costs `probe_at`
+  // iterations, not `cap`.
+  ColumnConvergence PilotIterations(int cap, const parallel::Context& ctx, int probe_at = 0) const;
 
   // Replaces every column (n x k, column-major) by its (weighted) residual
   // from the projection onto the span of all factors' dummies. Columns run in

@@ -58,7 +58,25 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
   // One iteration of every column the caller will solve, in blocks of 8.
   const double per_iteration = (blocks + after_blocks) * 3.0 * pass;
   const std::string jacobi = "iterative (conjugate gradient, Jacobi)";
-
+  if (options.request == BackendRequest::kAuto) {
+    const absorb::ColumnConvergence quick =
+        absorber.PilotIterations(options.well_connected_iterations, ctx, options.pilot_probe_iterations);
+    if (quick.converged) {
+      const double levels = static_cast<double>(absorber.num_state());
+      const double fill_in_seconds = options.well_connected_fill * levels * levels * levels / 3.0 / rate;
+      b.predicted_iterative_seconds = per_iteration * quick.iterations * options.iteration_safety;
+      if (b.predicted_iterative_seconds < fill_in_seconds) {
+        b.kind = BackendKind::kIterative;
+        b.reason = jacobi + ": cheaper; pilot column converged in " + std::to_string(quick.iterations) +
+                   " iterations: a well-connected graph, whose factor on factor " +
+                   std::to_string(absorber.state_factor()) + " (" + std::to_string(absorber.num_state()) +
+                   " levels) fills in (predicted at least " + Num(fill_in_seconds) + " s, not analysed); predicted iterative " +
+                   Num(b.predicted_iterative_seconds) + " s";
+        b.seconds = seconds();
+        return b;
+      }
+    }
+  }
   absorb::SchurComplement schur = absorber.BuildSchurComplement(ctx);
   const std::string schur_text = "Schur complement on factor " + std::to_string(absorber.state_factor()) + " (" +
                                  std::to_string(schur.lower.rows()) + " levels";
@@ -86,7 +104,7 @@ Backend PrepareBackend(absorb::Absorber& absorber, int64_t columns, const Backen
     pilot_cap = static_cast<int>(
         std::clamp(std::ceil(break_even), 5.0, static_cast<double>(options.max_pilot_iterations)));
     pilot = absorber.PilotIterations(pilot_cap, ctx);
-    const double k = pilot.converged ? pilot.iterations : std::max<double>(pilot_cap, pilot.iterations) * 2.0;
+      const double k = pilot.converged ? pilot.iterations : std::max<double>(pilot_cap, pilot.iterations) * 2.0;
     b.predicted_iterative_seconds = per_iteration * k * options.iteration_safety;
   };
   if (options.request == BackendRequest::kAuto) {

@@ -48,6 +48,17 @@ struct BackendOptions {
   // columns are assumed to need iteration_safety times as many.
   int max_pilot_iterations = 2000;
   double iteration_safety = 1.25;
+  // A quick pilot runs before the Schur complement is built: a column that
+  // converges within well_connected_iterations shows a well-connected graph,
+  // and such a graph has no small separators, so its factor fills in: the
+  // top separator alone holds a constant share of the levels. The direct
+  // route is then priced as well_connected_fill times a dense factor's
+  // flops (the easy fixest panels' factors hold 86% of them) and not
+  // analysed when iterating is cheaper. The quick pilot gives up after
+  // pilot_probe_iterations when its rate says it will not make it.
+  int well_connected_iterations = 40;
+  int pilot_probe_iterations = 5;
+  double well_connected_fill = 0.125;
   // Factorisation rate of the BLAS (flops per second) on one thread:
   // OpenBLAS reaches 2.6e10 on a nearly dense 5,000-level factor here (less
   // on small supernodes); reference BLAS about 1e9.
