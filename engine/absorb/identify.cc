@@ -62,14 +62,16 @@ std::vector<uint8_t> FindNonSingletons(const std::vector<Factor>& factors, Singl
   std::vector<std::vector<int64_t>> count_q(Q);
   std::vector<std::pair<int, int32_t>> frontier, next;
   for (size_t q = 0; q < Q; ++q) {
-    lists.push_back(ListsOf(factors[q]));
-    count_q[q].resize(static_cast<size_t>(factors[q].num_levels));
-    for (int32_t g = 0; g < factors[q].num_levels; ++g) {
-      count_q[q][static_cast<size_t>(g)] = lists[q].offsets_g[static_cast<size_t>(g) + 1] - lists[q].offsets_g[static_cast<size_t>(g)];
+    count_q[q].assign(static_cast<size_t>(factors[q].num_levels), 0);
+    for (int32_t c : factors[q].codes_n) ++count_q[q][static_cast<size_t>(c)];
+    for (int32_t g = 0; g < factors[q].num_levels; ++g)
       if (count_q[q][static_cast<size_t>(g)] == 1) frontier.emplace_back(static_cast<int>(q), g);
-    }
   }
   SingletonReport rep;
+  // The level lists (8 bytes per observation and factor) only when a
+  // singleton is there to cascade.
+  if (!frontier.empty())
+    for (size_t q = 0; q < Q; ++q) lists.push_back(ListsOf(factors[q]));
   std::vector<int64_t> drop;
   while (!frontier.empty()) {
     drop.clear();

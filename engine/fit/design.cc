@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -160,19 +161,42 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
     return fs;
   };
   std::vector<std::vector<int32_t>> old_level_q;
-  std::vector<absorb::Factor> factors = subset(rows, &old_level_q);
+  std::vector<absorb::Factor> factors;
+  if (static_cast<int64_t>(rows.size()) == n_in) {
+    // Every row kept: the codes as coded (every level occurs).
+    for (absorb::Factor& f : full) {
+      std::vector<int32_t> identity(static_cast<size_t>(f.num_levels));
+      for (size_t g = 0; g < identity.size(); ++g) identity[g] = static_cast<int32_t>(g);
+      old_level_q.push_back(std::move(identity));
+      factors.push_back(std::move(f));
+    }
+    full.clear();
+  } else {
+    factors = subset(rows, &old_level_q);
+  }
 
+  std::optional<absorb::Components> components;
   if (spec.keep_largest_component && factors.size() >= 2) {
-    const absorb::Components comps = absorb::FindComponents(factors);
+    absorb::Components comps = absorb::FindComponents(factors);
     rep.components_before = comps.count;
     if (comps.count > 1) {
       const std::vector<uint8_t> keep = absorb::KeepLargestComponent(comps);
-      std::vector<int64_t> rows2;
+      std::vector<int64_t> rows2, positions;
       for (size_t j = 0; j < rows.size(); ++j)
-        if (keep[j]) rows2.push_back(rows[j]);
+        if (keep[j]) {
+          rows2.push_back(rows[j]);
+          positions.push_back(static_cast<int64_t>(j));
+        }
       rep.rows_dropped_component = static_cast<int64_t>(rows.size() - rows2.size());
       rows = std::move(rows2);
-      factors = subset(rows, &old_level_q);
+      for (size_t q = 0; q < factors.size(); ++q) {
+        absorb::SubsetResult s = absorb::SubsetFactor(factors[q], positions);
+        for (int32_t& g : s.old_level_g) g = old_level_q[q][static_cast<size_t>(g)];
+        factors[q] = std::move(s.factor);
+        old_level_q[q] = std::move(s.old_level_g);
+      }
+    } else {
+      components = std::move(comps);
     }
   }
 
@@ -221,10 +245,13 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
     gather(w_in, d.weights_n.data());
     release_after(copy_order.size() - 1);
   }
-  d.source_row_n = rows;
+  const bool every_row = kept == n_in;  // rows is then 0, 1, 2, ...
+  if (!every_row) d.source_row_n = rows;
   // The input file's rows too: the table may have lost rows since it was read.
-  d.input_row_n.reserve(rows.size());
-  for (int64_t i : rows) d.input_row_n.push_back(table.InputRow(i) - 1);
+  if (!every_row || !table.input_rows().empty()) {
+    d.input_row_n.reserve(rows.size());
+    for (int64_t i : rows) d.input_row_n.push_back(table.InputRow(i) - 1);
+  }
   if (!spec.cluster.empty()) {
     std::vector<int32_t> new_of_old(static_cast<size_t>(cluster.num_levels), -1);
     for (int64_t i : rows) new_of_old[cluster.codes_n[i]] = 1;
@@ -243,7 +270,11 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
     d.level_labels_q.push_back(std::move(labels));
   }
   d.factors = std::move(factors);
-  if (!d.factors.empty()) d.components = absorb::FindComponents(d.factors);
+  if (components) {
+    d.components = std::move(*components);
+  } else if (!d.factors.empty()) {
+    d.components = absorb::FindComponents(d.factors);
+  }
   if (rep.components_before == 0) rep.components_before = d.components.count;
   rep.rows_out = kept;
   d.report = rep;
@@ -252,6 +283,13 @@ Design BuildDesignImpl(const table::Table& table, table::Table* consumed, const 
 }
 
 }  // namespace
+
+std::vector<int64_t> Design::InputRows() const {
+  if (!input_row_n.empty()) return input_row_n;
+  std::vector<int64_t> rows(static_cast<size_t>(num_obs()));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  return rows;
+}
 
 Design BuildDesign(const table::Table& table, const DesignSpec& spec, DesignReport* report) {
   return BuildDesignImpl(table, nullptr, spec, report);

@@ -58,8 +58,12 @@ struct Design {
   int32_t num_clusters = 0;
   std::string cluster_name;
   std::vector<std::string> cluster_labels;
-  std::vector<int64_t> source_row_n;         // 0-based row in the input table
-  std::vector<int64_t> input_row_n;          // 0-based row in the file the table was read from
+  // The 0-based row of the input table and of the file the table was read
+  // from, per design row; empty when the design keeps every row in order
+  // (the usual case, where at 10^7 rows they would hold 160 MB of
+  // 0, 1, 2, ...). Read them through SourceRow and InputRow.
+  std::vector<int64_t> source_row_n;
+  std::vector<int64_t> input_row_n;
   // Connected components of the factor graph (absorb::FindComponents: one
   // component for one factor; for 2+ factors the components of factors 0 and
   // 1, numbered in order of first appearance in observation order).
@@ -67,6 +71,9 @@ struct Design {
   DesignReport report;
 
   int64_t num_obs() const { return y_n.size(); }
+  int64_t SourceRow(int64_t i) const { return source_row_n.empty() ? i : source_row_n[static_cast<size_t>(i)]; }
+  int64_t InputRow(int64_t i) const { return input_row_n.empty() ? i : input_row_n[static_cast<size_t>(i)]; }
+  std::vector<int64_t> InputRows() const;  // InputRow of every design row
   int num_covariates() const { return static_cast<int>(X_nk.cols()); }
 };
 

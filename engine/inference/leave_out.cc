@@ -203,8 +203,7 @@ struct Problem {
   Location Where(int64_t i) const {
     Location loc;
     loc.file = design->source;
-    if (i >= 0 && static_cast<size_t>(i) < design->input_row_n.size())
-      loc.row = design->input_row_n[static_cast<size_t>(i)] + 1;
+    if (i >= 0 && i < design->num_obs()) loc.row = design->InputRow(i) + 1;
     return loc;
   }
 };
@@ -943,8 +942,10 @@ fit::Design RestrictDesign(const fit::Design& design, std::span<const uint8_t> k
     return o;
   };
   out.weights_n = pick(design.weights_n);
-  out.source_row_n = pick(design.source_row_n);
-  out.input_row_n = pick(design.input_row_n);
+  for (int64_t i : rows) {
+    out.source_row_n.push_back(design.SourceRow(i));
+    out.input_row_n.push_back(design.InputRow(i));
+  }
   if (!design.cluster_n.empty()) {
     std::vector<int32_t> map(static_cast<size_t>(design.num_clusters), -1);
     for (int64_t i : rows) map[static_cast<size_t>(design.cluster_n[static_cast<size_t>(i)])] = 0;

@@ -42,14 +42,14 @@ std::vector<int32_t> IdOrder(const std::vector<std::string>& ids) {
 
 // Dense codes (in order of first appearance) of the design rows' values of a
 // table column.
-std::vector<int32_t> CodesOverDesign(const table::Table& data, const std::vector<int64_t>& source_row_n,
-                                     const std::string& column, int32_t* num_levels) {
+std::vector<int32_t> CodesOverDesign(const table::Table& data, const fit::Design& design, const std::string& column,
+                                     int32_t* num_levels) {
   const table::IdCoding coding = table::CodeIds(data, column);
   std::vector<int32_t> remap(coding.labels.size(), -1);
-  std::vector<int32_t> out(source_row_n.size());
+  std::vector<int32_t> out(static_cast<size_t>(design.num_obs()));
   int32_t next = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    const int32_t c = coding.codes_n[static_cast<size_t>(source_row_n[i])];
+    const int32_t c = coding.codes_n[static_cast<size_t>(design.SourceRow(static_cast<int64_t>(i)))];
     if (remap[static_cast<size_t>(c)] < 0) remap[static_cast<size_t>(c)] = next++;
     out[i] = remap[static_cast<size_t>(c)];
   }
@@ -58,7 +58,7 @@ std::vector<int32_t> CodesOverDesign(const table::Table& data, const std::vector
 }
 
 void BuildPermutationSpells(const table::Table& data, const fit::Design& design, ReplicationProblem& p) {
-  const size_t n = design.source_row_n.size();
+  const auto n = static_cast<size_t>(design.num_obs());
   std::vector<std::vector<int32_t>> strata_codes;
   for (const std::string& col : p.options.permute_strata) {
     if (!data.Has(col)) {
@@ -66,7 +66,7 @@ void BuildPermutationSpells(const table::Table& data, const fit::Design& design,
                   "the permutation stratum column is missing (set the strata with --strata, e.g. job_centre_id)");
     }
     int32_t levels = 0;
-    strata_codes.push_back(CodesOverDesign(data, design.source_row_n, col, &levels));
+    strata_codes.push_back(CodesOverDesign(data, design, col, &levels));
   }
   // Stratum = the combination of the stratum columns' codes.
   std::map<std::vector<int32_t>, int32_t> stratum_of;
@@ -131,7 +131,7 @@ ReplicationProblem BuildProblem(const table::Table& register_table, const study:
   p.caseworker_ids = design.level_labels_q[0];
   CWFX_CHECK(p.caseworker_ids == study.ranking.id_g, "the replication design has the study's caseworkers");
   p.id_order_g = IdOrder(p.caseworker_ids);
-  p.citizen_n = CodesOverDesign(data, design.source_row_n, study.options.citizen_column, &p.num_citizens);
+  p.citizen_n = CodesOverDesign(data, design, study.options.citizen_column, &p.num_citizens);
   if (options.scheme == Scheme::kPermute) BuildPermutationSpells(data, design, p);
 
   // The smooth contrast with fixed weights: the study's top quartile minus the

@@ -143,7 +143,7 @@ void WriteFitResult(const std::string& path, const fit::Design& design, const fi
     }
   }
   if (options.residuals && result.residual_n.size() == result.n) {
-    f.WriteInt64("/residuals/row", design.input_row_n);
+    f.WriteInt64("/residuals/row", design.InputRows());
     f.WriteDoubles("/residuals/residual", Span(result.residual_n));
   }
   f.Close();

@@ -43,8 +43,8 @@ std::string Fmt(const char* fmt, double a) {
 // Per-observation values of a numeric table column over the design's rows.
 std::vector<double> OverDesign(const table::Table& data, const fit::Design& design, const std::string& col) {
   const auto v = data.Numeric(col, /*require_finite=*/false);
-  std::vector<double> out(design.source_row_n.size());
-  for (size_t i = 0; i < out.size(); ++i) out[i] = v[static_cast<size_t>(design.source_row_n[i])];
+  std::vector<double> out(static_cast<size_t>(design.num_obs()));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = v[static_cast<size_t>(design.SourceRow(static_cast<int64_t>(i)))];
   return out;
 }
 
@@ -301,7 +301,7 @@ StudyResult RunStudy(const table::Table& register_table, const StudyOptions& opt
     std::vector<std::pair<int32_t, int32_t>> pairs(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       pairs[static_cast<size_t>(i)] = {cw_n[static_cast<size_t>(i)],
-                                       cit.codes_n[static_cast<size_t>(design.source_row_n[static_cast<size_t>(i)])]};
+                                       cit.codes_n[static_cast<size_t>(design.SourceRow(i))]};
     }
     std::sort(pairs.begin(), pairs.end());
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
