@@ -62,6 +62,9 @@ constexpr int kMaxParts = 3;                       // partial sums per reduction
 // not improved for kCgStagnation iterations; the accelerated sweeps, which do
 // not amplify rounding, then finish the job from where it stopped.
 constexpr double kCgFloor = 1e-10;
+// Workspace bytes of one block of columns above which blocks run one after
+// the other rather than side by side.
+constexpr double kMaxBlockBytesSideBySide = 64.0 * 1024 * 1024;
 constexpr int kCgStagnation = 50;
 constexpr int64_t kFusedBlocks = 16;  // fixed scatter blocks of the fused two-factor Schur product
 
@@ -133,6 +136,13 @@ struct Absorber::Plan {
   void Release(std::unique_ptr<Workspace> ws) const {
     std::lock_guard<std::mutex> lock(pool_mutex);
     pool.push_back(std::move(ws));
+  }
+  // Keeps at most `count` pooled workspaces: a block of columns pools one
+  // per column, which on a large register outlives its use (16 bytes per
+  // level each: 0.4 GB at 10^7 rows and 2 million citizens).
+  void TrimPool(size_t count) const {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    if (pool.size() > count) pool.resize(count);
   }
 
   // For each row g of factor q (global level l = offset_q + g):
@@ -1087,7 +1097,11 @@ AbsorbSummary Absorber::Absorb(std::span<double* const> columns, const parallel:
   // in parallel.
   const int64_t kColumnBlock = options_.column_block;
   const int64_t nblocks = (k + kColumnBlock - 1) / kColumnBlock;
-  parallel::ParallelFor(ctx, 0, nblocks, 1, [&](int64_t b0, int64_t b1) {
+  // Blocks side by side hold a workspace per column of each; where those
+  // are large, one block at a time (its passes use every thread anyway).
+  const double block_bytes = 16.0 * static_cast<double>(plan.num_levels_total) * static_cast<double>(kColumnBlock);
+  const bool one_block_at_a_time = block_bytes > kMaxBlockBytesSideBySide;
+  parallel::ParallelFor(ctx, 0, nblocks, one_block_at_a_time ? nblocks : 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t j0 = b * kColumnBlock, count = std::min(k, j0 + kColumnBlock) - j0;
       const int width = count <= 2 ? 2 : count <= 4 ? 4 : 8;
@@ -1129,6 +1143,7 @@ AbsorbSummary Absorber::Absorb(std::span<double* const> columns, const parallel:
       for (auto& w : ws) plan.Release(std::move(w));
     }
   });
+  plan.TrimPool(2);
   return summary;
 }
 
