@@ -41,7 +41,10 @@ constexpr int64_t kDrawBlock = 8;    // posterior draws per reduction block
 constexpr double kTinyDensity = 1e-250;
 // SQUAREM: halvings of alpha toward -1 before falling back to two EM maps.
 constexpr int kMaxStepBacks = 30;
-static double kStepGrowth = getenv("SG") ? atof(getenv("SG")) : 4.0;
+// SQUAREM: the step bound grows by this factor after an accepted step at
+// the bound and shrinks by it after a step back (Varadhan and Roland's
+// default), starting from 1 (a plain extrapolation).
+constexpr double kStepGrowth = 4.0;
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log sqrt(2 pi)
 
 std::string Num(double x) {
@@ -291,7 +294,7 @@ std::vector<double> FitNpmle(std::span<const double> theta_g, std::span<const do
   r.log_likelihood_trace.clear();
   r.converged = false;
   int it = 0;
-  double step_max = getenv("SM0") ? atof(getenv("SM0")) : 1.0;
+  double step_max = 1.0;
   for (;;) {
     const double ll = em_map(g_m, g1_m);
     const bool gain_small =

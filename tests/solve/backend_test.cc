@@ -232,6 +232,53 @@ TEST(Backend, ThePilotCountsMoreIterationsOnAChainThanOnAWellMixedGraph) {
   const absorb::ColumnConvergence capped = on_chain.PilotIterations(5, parallel::Context(1));
   EXPECT_FALSE(capped.converged);
   EXPECT_LE(capped.iterations, 5);
+  // A probe gives up early only where the rate says the cap is out of reach.
+  ASSERT_GT(c.iterations, 40);
+  const absorb::ColumnConvergence probed = on_chain.PilotIterations(40, parallel::Context(1), 5);
+  EXPECT_FALSE(probed.converged);
+  EXPECT_EQ(probed.iterations, 5);
+  ASSERT_LE(m.iterations, 40);
+  const absorb::ColumnConvergence quick = on_mixed.PilotIterations(40, parallel::Context(1), 5);
+  EXPECT_TRUE(quick.converged);
+  EXPECT_EQ(quick.iterations, m.iterations);
+  EXPECT_EQ(quick.criterion, m.criterion);
+}
+
+// A pilot converging within well_connected_iterations settles the choice
+// before the Schur complement is built or analysed, when a factor filled in
+// to an eighth of a dense one would cost more; a slowly converging pilot
+// never does.
+TEST(Backend, AWellConnectedGraphIsIteratedWithoutAnalysingItsFactor) {
+  const int32_t levels = 150;
+  std::vector<std::pair<int32_t, int32_t>> chain, mixed;
+  std::mt19937_64 rng(9);
+  std::uniform_int_distribution<int32_t> pick(0, levels - 1);
+  for (int32_t h = 0; h < 4 * levels; ++h) {
+    chain.push_back({h % (levels - 1), h});
+    chain.push_back({h % (levels - 1) + 1, h});
+    const int32_t x = pick(rng);
+    const int32_t y = (x + 1 + pick(rng) % (levels - 1)) % levels;
+    mixed.push_back({x, h});
+    mixed.push_back({y, h});
+  }
+  BackendOptions slow_blas;  // a dense factor of 150 levels then costs about 140 s
+  slow_blas.openblas_flops_per_second = slow_blas.reference_blas_flops_per_second = 1e3;
+  absorb::Absorber on_mixed(PairFactors(mixed, levels, 4 * levels), {});
+  const Backend well = PrepareBackend(on_mixed, 4, slow_blas, parallel::Context(1));
+  EXPECT_EQ(well.kind, BackendKind::kIterative) << well.reason;
+  EXPECT_NE(well.reason.find("well-connected"), std::string::npos) << well.reason;
+  EXPECT_NE(well.reason.find("not analysed"), std::string::npos) << well.reason;
+  EXPECT_EQ(well.analysis.predicted_nnz, 0.0) << "the factor was analysed";
+  EXPECT_GT(well.predicted_iterative_seconds, 0.0);
+  // With a fast BLAS the same graph's small factor is worth pricing.
+  const Backend fast = PrepareBackend(on_mixed, 4, BackendOptions{}, parallel::Context(1));
+  EXPECT_EQ(fast.reason.find("well-connected"), std::string::npos) << fast.reason;
+  EXPECT_GT(fast.analysis.predicted_nnz, 0.0) << fast.reason;
+
+  absorb::Absorber on_chain(PairFactors(chain, levels, 4 * levels), {});
+  const Backend chain_choice = PrepareBackend(on_chain, 4, slow_blas, parallel::Context(1));
+  EXPECT_EQ(chain_choice.reason.find("well-connected"), std::string::npos) << chain_choice.reason;
+  EXPECT_GT(chain_choice.analysis.predicted_nnz, 0.0) << chain_choice.reason;
 }
 
 TEST(Backend, AutoIteratesWhenThePilotConvergesBeforeTheFactorWouldPayOff) {

@@ -383,6 +383,45 @@ TEST(CsvParallelTest, ErrorsInALaterChunkNameTheirRow) {
   EXPECT_TRUE(ThrowsAt([&] { ReadWith(open, 2, true); }, open, 99999, "", "unterminated"));
 }
 
+// The parallel pass parses a plain record in one pass and hands any other to
+// the tokenizer: records of both kinds, interleaved, read as the sequential
+// reader reads them, with the values the typing rules give.
+TEST(CsvParallelTest, PlainAndUnusualRecordsInterleavedReadAlike) {
+  const std::vector<std::string> unusual = {
+      " 3 ,a\n", "+4,b\n", "NA,c\n", ".,d\n", ",e\n", "\"5\",f\n", "1e3,\"g, h\"\n", ".5,i\r\n",
+      "5.,j\n", "-0,k\n", "6,\"\"\n", "7,NA\n", "8,l\r\n", "9 ,m\n", "10,n \n"};
+  std::string csv = "x,name\n";
+  for (int r = 0; r < 3000; ++r) {
+    csv += r % 7 == 3 ? unusual[static_cast<size_t>(r / 7) % unusual.size()]
+                      : std::to_string(r) + "." + std::to_string(r % 10) + ",w" + std::to_string(r) + "\n";
+  }
+  TempDir dir;
+  const std::string path = dir.Write("mixed.csv", csv);
+  const Table reference = ReadWith(path, 1, false);
+  for (size_t chunk : {size_t{64}, size_t{1000}, size_t{1} << 20}) {
+    SCOPED_TRACE(chunk);
+    CsvReadOptions o;
+    o.threads = 2;
+    o.missing = MissingPolicy::kKeep;
+    o.parallel_chunk_bytes = chunk;
+    ReadReport report;
+    ExpectSameTable(ReadCsv(path, o, &report), reference);
+    EXPECT_TRUE(report.read_in_parallel);
+  }
+  const auto& x = reference.column("x").numeric;
+  const auto& name = reference.column("name").text;
+  EXPECT_EQ(x[3], 3.0);    // " 3 "
+  EXPECT_EQ(x[10], 4.0);   // "+4"
+  EXPECT_TRUE(std::isnan(x[17]));  // NA
+  EXPECT_EQ(x[38], 5.0);   // "\"5\""
+  EXPECT_EQ(x[45], 1000.0);
+  EXPECT_EQ(name[45], "g, h");
+  EXPECT_EQ(x[52], 0.5);
+  EXPECT_EQ(name[52], "i");  // CRLF
+  EXPECT_EQ(x[4], 4.4);
+  EXPECT_EQ(name[4], "w4");
+}
+
 // Chunks of a few bytes put a chunk boundary at every position of a small
 // file (inside numbers, quotes, CRLF pairs): the table is still the
 // sequential reader's (the fuzzer in fuzz/ does the same on any bytes).
